@@ -1,0 +1,22 @@
+// The change feed: who must wake up when something changes (bundle long-polls, console streams).
+// In one process it is an EventEmitter; the PostgreSQL LISTEN/NOTIFY one is for several servers (a later issue).
+import { EventEmitter } from "node:events";
+
+export type Change = { kind: "bundle"; computerIds: string[] | "all" } | { kind: "policies" } | { kind: "computers" };
+
+export interface ChangeFeed {
+  publish(change: Change): void;
+  subscribe(listener: (change: Change) => void): () => void;
+}
+
+export function createInProcessChangeFeed(): ChangeFeed {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    publish: (change) => void emitter.emit("change", change),
+    subscribe(listener) {
+      emitter.on("change", listener);
+      return () => void emitter.off("change", listener);
+    },
+  };
+}
