@@ -1,0 +1,110 @@
+// e2e support: the real server and real jit-agent / jit-ctl processes, each on its own temp folders.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+const BIN = (name: string) => join(ROOT, "bin", `${name}.mjs`);
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `jit-e2e-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export type ServerProcess = { url: string; dataDir: string; stop: () => Promise<number | null>; logs: () => string };
+
+/** Starts `jit-server start` (production build) on a free port and a fresh SQLite data directory. */
+export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const data = tempDir("data");
+  const port = await freePort();
+  const proc = spawn(process.execPath, [BIN("jit-server"), "start"], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: data.path, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start in 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      if (out.includes("JIT Access is running")) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    proc.stdout!.on("data", check);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir: data.path,
+    logs: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      const code = await exited;
+      data.remove();
+      return code;
+    },
+  };
+}
+
+export type RunResult = { code: number | null; stdout: string; stderr: string };
+
+export function run(program: "jit-agent" | "jit-ctl", args: string[], env: Record<string, string> = {}, input?: string): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const proc = spawn(process.execPath, [BIN(program), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    proc.once("error", rej);
+    proc.once("exit", (code) => res({ code, stdout, stderr }));
+    proc.stdin.end(input ?? "");
+  });
+}
+
+/** A long-running process (the agent daemon); stopped with SIGTERM. */
+export function spawnDaemon(program: "jit-agent", args: string[], env: Record<string, string> = {}): { proc: ChildProcess; stop: () => Promise<number | null>; logs: () => string } {
+  const proc = spawn(process.execPath, [BIN(program), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
+  return {
+    proc,
+    logs: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the time is up. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Builds the console (next build) when there is no build yet or the sources are newer than it; --force always builds.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const marker = join(root, ".next", "BUILD_ID");
+
+function newest(path) {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.mtimeMs;
+  let max = st.mtimeMs;
+  for (const name of readdirSync(path)) max = Math.max(max, newest(join(path, name)));
+  return max;
+}
+
+const sources = ["app", "core", "public", "next.config.ts", "postcss.config.mjs", "package.json"].map((p) => join(root, p));
+const force = process.argv.includes("--force");
+const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
+if (!force && built > 0 && Math.max(...sources.map(newest)) <= built) process.exit(0);
+
+console.log(built ? "The console's sources changed: building it (next build)…" : "First start: building the console (next build, about half a minute)…");
+const r = spawnSync(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
+});
+process.exit(r.status ?? 1);
