@@ -72,5 +72,6 @@ describe("signed bundles", () => {
     expect(acceptBundle(wire(signed), { ...ctx, lastTrustedVersion: 6 })).toEqual({ refused: expect.objectContaining({ code: "rollback" }) });
     expect(acceptBundle(wire(signed), { ...ctx, computerId: "c2" })).toEqual({ refused: expect.objectContaining({ code: "wrong_computer" }) });
     expect(acceptBundle(wire(signed), { ...ctx, now: new Date(bundle.validUntil) })).toEqual({ refused: expect.objectContaining({ code: "stale" }) });
+    expect("bundle" in acceptBundle(wire(signed), { ...ctx, now: new Date(bundle.validUntil), allowStale: true })).toBe(true);
   });
 });

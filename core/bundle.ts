@@ -78,6 +78,8 @@ export type AcceptBundleContext = {
   /** The highest version this computer has trusted before (kept on disk), or null on first pull. */
   lastTrustedVersion: number | null;
   now: Date;
+  /** Reading the cache: a bundle past validUntil is returned so decide() can deny with the stale reason. */
+  allowStale?: boolean;
 };
 
 /**
@@ -109,7 +111,7 @@ export function acceptBundle(envelope: unknown, ctx: AcceptBundleContext): { bun
   if (ctx.lastTrustedVersion !== null && bundle.version < ctx.lastTrustedVersion) {
     return { refused: { code: "rollback", message: `the bundle's version ${bundle.version} is lower than the trusted version ${ctx.lastTrustedVersion}` } };
   }
-  if (Date.parse(bundle.validUntil) <= ctx.now.getTime()) {
+  if (!ctx.allowStale && Date.parse(bundle.validUntil) <= ctx.now.getTime()) {
     return { refused: { code: "stale", message: `the bundle expired at ${bundle.validUntil}` } };
   }
   return { bundle, signed: { bundle, signature: env.data.signature, ...(env.data.keyId ? { keyId: env.data.keyId } : {}) } };

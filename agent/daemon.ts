@@ -1,0 +1,113 @@
+// The daemon's sync loop: long-poll for the bundle, apply each new version at once, back off on failure,
+// keep the cache meanwhile, and stop promptly when its signal aborts.
+import { setTimeout as sleep } from "node:timers/promises";
+import pino, { type Logger } from "pino";
+import { backoffDelayMs } from "./backoff";
+import { AgentHttpError } from "./client";
+import { StateFileError, type StateStore } from "./state";
+import { syncOnce } from "./sync";
+import { loadCachedBundle } from "./trusted-bundle";
+import { AGENT_VERSION } from "./version";
+
+/** One JSON line per event on stdout. The agent token is redacted should any code path ever pass it in. */
+export function createLogger(level: string): Logger {
+  return pino(
+    {
+      name: "jit-agent",
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: ["agentToken", "*.agentToken", "token", "*.token", "authorization", "*.authorization", "headers.Authorization"], censor: "[redacted]" },
+    },
+    // Synchronous writes: every line is out before a signal-driven exit.
+    pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+export type DaemonOptions = {
+  store: StateStore;
+  /** Seconds each long-poll may wait on the server (capped by the server at 60). */
+  wait: number;
+  signal: AbortSignal;
+  logger: Logger;
+  random?: () => number;
+};
+
+/** An "unchanged" answer faster than this means no long-poll (--wait 0, or a server that does not hold): pace ourselves. */
+const MIN_POLL_INTERVAL_MS = 1_000;
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    // Aborted: the loop sees signal.aborted and stops.
+  }
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  const { store, wait, signal, logger } = opts;
+  let failures = 0;
+  let startedLogged = false;
+
+  while (!signal.aborted) {
+    const started = Date.now();
+    let failed: Record<string, unknown> | null = null;
+    try {
+      // Re-read each round, so `enroll --force` takes effect without restarting the daemon.
+      const config = await store.loadConfig();
+      if (!config) throw new StateFileError(store.path("config"), `this computer is not enrolled (no ${store.path("config")})`);
+      if (!startedLogged) {
+        const cached = await loadCachedBundle(store, config, new Date());
+        logger.info(
+          {
+            event: "start",
+            agentVersion: AGENT_VERSION,
+            server: config.server,
+            computer: config.computer,
+            stateDir: store.dir,
+            wait,
+            cachedVersion: cached.status === "trusted" ? cached.bundle.version : null,
+            ...(cached.status === "refused" ? { cachedRefused: cached.refusal } : {}),
+          },
+          "daemon started",
+        );
+        startedLogged = true;
+      }
+      const r = await syncOnce(store, config, { wait, signal });
+      if (r.status === "applied") {
+        failures = 0;
+        logger.info({ event: "bundle_applied", version: r.version, previous: r.previous }, `bundle version ${r.version} applied`);
+      } else if (r.status === "unchanged") {
+        failures = 0;
+        logger.debug({ event: "bundle_unchanged", version: r.version }, "bundle unchanged");
+        if (Date.now() - started < MIN_POLL_INTERVAL_MS) await pause(MIN_POLL_INTERVAL_MS, signal);
+      } else {
+        // The server keeps offering a bundle we refuse; asking again at once would only spin.
+        failed = { event: "bundle_refused", code: r.refusal.code, message: r.refusal.message, offeredVersion: r.offeredVersion, keptVersion: r.version };
+      }
+    } catch (e) {
+      if (signal.aborted) break;
+      if (e instanceof AgentHttpError && e.kind === "unauthorized") {
+        failed = {
+          event: "unauthorized",
+          status: e.status,
+          code: e.code,
+          message: `the server refused this computer's credential (${e.message}); it may have been revoked. The cached bundle stays in force until it expires; re-enroll with \`jit-agent enroll --force\``,
+        };
+      } else if (e instanceof AgentHttpError) {
+        failed = { event: "sync_failed", kind: e.kind, status: e.status, code: e.code, message: e.message };
+      } else {
+        failed = { event: "sync_failed", kind: "internal", message: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    if (failed && !signal.aborted) {
+      const delayMs = backoffDelayMs(failures, opts.random);
+      failures += 1;
+      const level = failed.event === "sync_failed" && failed.kind !== "internal" ? "warn" : "error";
+      logger[level]({ ...failed, attempt: failures, retryInMs: delayMs }, String(failed.message));
+      await pause(delayMs, signal);
+    }
+  }
+  logger.info({ event: "stop" }, "daemon stopped");
+}
