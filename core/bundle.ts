@@ -32,6 +32,15 @@ export const BundleGrantSchema = z.object({
 });
 export type BundleGrant = z.infer<typeof BundleGrantSchema>;
 
+/** What the computer tells a denied user about asking for elevation (filled by the requests issue). */
+export const BundleRequestSettingsSchema = z.object({
+  enabled: z.boolean(),
+  /** The longest duration a user may ask for, e.g. "8h". */
+  maxDuration: z.string(),
+  minJustificationLength: z.number().int().min(0),
+});
+export type BundleRequestSettings = z.infer<typeof BundleRequestSettingsSchema>;
+
 export const BundleSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   computer: z.object({ id: z.string(), name: z.string() }),
@@ -41,6 +50,7 @@ export const BundleSchema = z.object({
   policies: z.array(BundlePolicySchema),
   grants: z.array(BundleGrantSchema),
   allowlist: z.array(AppRuleSchema),
+  requests: BundleRequestSettingsSchema.optional(),
 });
 export type Bundle = z.infer<typeof BundleSchema>;
 

@@ -35,6 +35,8 @@ export type Decision = {
   reason: string;
   source: DecisionSource | null;
   expiresAt: string | null;
+  /** Denied, and the user may ask for elevation with `jit-agent request` (the bundle says requests are on). */
+  canRequest: boolean;
   /** Why each policy did or did not apply: the explanation the console and `check --explain` show. */
   evaluated: PolicyEvaluation[];
 };
@@ -123,7 +125,14 @@ function evaluatePolicy(policy: BundlePolicy, bundle: Bundle, input: DecideInput
 }
 
 export function decide(bundle: Bundle | null, input: DecideInput): Decision {
-  const denied = (reason: string, evaluated: PolicyEvaluation[] = []): Decision => ({ allowed: false, reason, source: null, expiresAt: null, evaluated });
+  const denied = (reason: string, evaluated: PolicyEvaluation[] = []): Decision => ({
+    allowed: false,
+    reason,
+    source: null,
+    expiresAt: null,
+    canRequest: Boolean(bundle?.requests?.enabled) && input.at.getTime() < Date.parse(bundle?.validUntil ?? ""),
+    evaluated,
+  });
   if (!bundle) return denied("no policy bundle yet: the agent has not synced with the server");
   if (input.at.getTime() >= Date.parse(bundle.validUntil)) {
     return denied(`the policy bundle is stale (valid until ${bundle.validUntil}) and the agent could not refresh it; nothing is allowed until it does`);
@@ -153,6 +162,7 @@ export function decide(bundle: Bundle | null, input: DecideInput): Decision {
       reason: `allowed by approved request ${grant.requestId}`,
       source: { type: "grant", id: grant.id, name: `request ${grant.requestId}` },
       expiresAt: grant.endsAt,
+      canRequest: false,
       evaluated,
     };
   }
@@ -162,6 +172,7 @@ export function decide(bundle: Bundle | null, input: DecideInput): Decision {
       reason: `allowed by policy "${chosen.policy.name}" (${chosen.ev.detail})`,
       source: { type: "policy", id: chosen.policy.id, name: chosen.policy.name },
       expiresAt: chosen.policy.endsAt,
+      canRequest: false,
       evaluated,
     };
   }

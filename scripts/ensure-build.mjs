@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const marker = join(root, ".next", "BUILD_ID");
+const marker = join(root, process.env.NEXT_DIST_DIR || ".next", "BUILD_ID");
 
 function newest(path) {
   const st = statSync(path, { throwIfNoEntry: false });

@@ -2,6 +2,7 @@
 // Called inside the same transaction as the change it records.
 import { sql, type Transaction } from "kysely";
 import { canonicalJson } from "../../core/canonical-json";
+import type { EventType } from "../../core/events";
 import type { Database, Dialect } from "../db/schema";
 import { newId, sha256Hex } from "../util";
 
@@ -11,7 +12,7 @@ export type Actor =
   | { type: "system"; id?: null; name?: string };
 
 export type NewEvent = {
-  type: string;
+  type: EventType;
   actor: Actor;
   policyId?: string | null;
   computerId?: string | null;
