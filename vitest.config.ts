@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["core/**/*.test.ts", "agent/**/*.test.ts", "server/**/*.test.ts"],
+          include: ["core/**/*.test.ts", "agent/**/*.test.ts", "server/**/*.test.ts", "app/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**"],
         },
       },

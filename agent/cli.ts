@@ -1,8 +1,12 @@
 // The `jit-agent` command line: dispatch to a command, and turn every failure into one line and an exit code
 // (2 bad usage, 1 other errors; `check` adds 3 for denied). Never a stack trace.
 import { CliError, err, out, UsageError } from "./args";
+import { cancelCommand } from "./commands/cancel";
 import { checkCommand } from "./commands/check";
+import { doneCommand } from "./commands/done";
 import { enrollCommand } from "./commands/enroll";
+import { requestCommand } from "./commands/request";
+import { requestsCommand } from "./commands/requests";
 import { runCommand } from "./commands/run";
 import type { Command } from "./commands/shared";
 import { statusCommand } from "./commands/status";
@@ -15,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   check: checkCommand,
   status: statusCommand,
+  request: requestCommand,
+  requests: requestsCommand,
+  cancel: cancelCommand,
+  done: doneCommand,
 };
 
 const USAGE = `Usage: jit-agent COMMAND [OPTIONS]
@@ -27,6 +35,10 @@ Commands:
   run      run the agent: keep the bundle up to date (long-poll)
   check    may a user run a file elevated now? (--user USER --path PATH)
   status   enrollment, bundle in force, last sync
+  request  ask for elevation (--user USER --path PATH --duration 30m --reason TEXT [--wait])
+  requests a user's requests (--user USER)
+  cancel   cancel a pending request (ID)
+  done     end your approved access early (ID)
 
 Every command takes --state-dir DIR (default: $JIT_AGENT_STATE_DIR, else
 /var/lib/jit-agent as root, else ~/.local/state/jit-agent).

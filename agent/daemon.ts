@@ -5,6 +5,7 @@ import pino, { type Logger } from "pino";
 import { backoffDelayMs } from "./backoff";
 import { AgentHttpError } from "./client";
 import { StateFileError, type StateStore } from "./state";
+import { flushQueue } from "./request-client";
 import { syncOnce } from "./sync";
 import { loadCachedBundle } from "./trusted-bundle";
 import { AGENT_VERSION } from "./version";
@@ -73,6 +74,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
           "daemon started",
         );
         startedLogged = true;
+      }
+      // Requests queued while the server was down go first (jit-agent request told the user they would).
+      const flushed = await flushQueue(store, config, signal).catch(() => null);
+      if (flushed && (flushed.sent.length || flushed.refused.length)) {
+        logger.info({ event: "requests_sent", sent: flushed.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: flushed.refused, left: flushed.left }, "queued requests sent");
       }
       const r = await syncOnce(store, config, { wait, signal });
       if (r.status === "applied") {

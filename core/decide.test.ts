@@ -142,7 +142,21 @@ describe("decide: other rule types", () => {
     ["vendor, case-insensitive", { type: "vendor", vendor: "Debian" }, app({ vendor: "debian" }), true],
     ["vendor unknown", { type: "vendor", vendor: "Debian" }, app(), false],
     ["product by package", { type: "product", product: "coreutils" }, app({ packageName: "coreutils" }), true],
-    ["product with a range fails closed for now", { type: "product", product: "coreutils", versions: ">=9" }, app({ packageName: "coreutils" }), false],
+    ["product with an unknown version fails a range", { type: "product", product: "coreutils", versions: ">=9" }, app({ packageName: "coreutils" }), false],
+    ["product in its version range", { type: "product", product: "coreutils", versions: ">=9 <10" }, app({ packageName: "coreutils", packageVersion: "9.1-1" }), true],
+    ["product below its version range", { type: "product", product: "coreutils", versions: ">=9" }, app({ packageName: "coreutils", packageVersion: "8.32-4" }), false],
+    ["product, another package", { type: "product", product: "coreutils" }, app({ packageName: "dpkg" }), false],
+    ["product, no package", { type: "product", product: "coreutils" }, app(), false],
+    ["verified executable by full path", { type: "verifiedExecutable", path: "/usr/bin/tool" }, app({ verified: true }), true],
+    ["verified executable, another path", { type: "verifiedExecutable", path: "/usr/sbin/tool" }, app({ verified: true }), false],
+    ["verified executable, another name", { type: "verifiedExecutable", path: "other" }, app({ verified: true }), false],
+    ["verified executable, verification unknown", { type: "verifiedExecutable", path: "tool" }, app(), false],
+    ["vendor differs", { type: "vendor", vendor: "Debian" }, app({ vendor: "Ubuntu" }), false],
+    ["clsid differs", { type: "clsid", clsid: "{12345678-1234-1234-1234-123456789ABC}" }, app({ clsid: "12345678-1234-1234-1234-123456789abd" }), false],
+    ["clsid not given", { type: "clsid", clsid: "{12345678-1234-1234-1234-123456789ABC}" }, app(), false],
+    ["windows folder, any case", { type: "folderPath", path: "C:\\Program Files\\Tools" }, app({ path: "c:\\PROGRAM FILES\\tools\\x.exe" }), true],
+    ["windows folder, prefix look-alike", { type: "folderPath", path: "C:\\Tools" }, app({ path: "C:\\Toolsbox\\x.exe" }), false],
+    ["windows verified executable by name, any case", { type: "verifiedExecutable", path: "setup.exe" }, app({ path: "C:\\Tools\\SETUP.EXE", verified: true }), true],
     ["clsid, braces optional", { type: "clsid", clsid: "{12345678-1234-1234-1234-123456789ABC}" }, app({ clsid: "12345678-1234-1234-1234-123456789abc" }), true],
   ] as const)("%s", (_, rule, identity, allowed) => {
     const b = bundle([policy({ applications: [rule] })]);
@@ -153,5 +167,35 @@ describe("decide: other rule types", () => {
     const b = bundle([policy({ applications: "allAllowed" })], { allowlist: [{ type: "fileHash", sha256: HASH }] });
     expect(decide(b, { user: "alice", app: app(), at: at(1) }).allowed).toBe(true);
     expect(decide(b, { user: "alice", app: app({ sha256: OTHER }), at: at(1) }).allowed).toBe(false);
+  });
+});
+
+describe("decide: the trace", () => {
+  it("with trace \"rules\" gives each rule's own verdict", () => {
+    const b = bundle([policy({ applications: [{ type: "vendor", vendor: "Debian" }, { type: "fileHash", sha256: HASH }] })]);
+    const d = decide(b, { user: "alice", app: app({ sha256: OTHER }), at: at(1) }, { trace: "rules" });
+    expect(d.evaluated[0]!.rules).toEqual([
+      { rule: "Vendor Debian", matched: false, detail: "the vendor is unknown" },
+      { rule: `File Hash ${HASH}`, matched: false, detail: "SHA-256 differs" },
+    ]);
+  });
+
+  it("with trace \"none\" only decides", () => {
+    const d = decide(bundle([policy()]), { user: "alice", app: app(), at: at(1) }, { trace: "none" });
+    expect(d).toMatchObject({ allowed: true, evaluated: [], evaluatedGrants: [] });
+  });
+
+  it("explains each grant", () => {
+    const grant = { id: "g1", requestId: "r1", user: "bob", applications: [{ type: "fileHash" as const, sha256: HASH }], startsAt: T0.toISOString(), endsAt: at(30).toISOString() };
+    const b = bundle([], { grants: [grant] });
+    expect(decide(b, { user: "bob", app: app(), at: at(1) })).toMatchObject({ allowed: true, source: { type: "grant", id: "g1" }, evaluatedGrants: [{ grantId: "g1", outcome: "matched" }] });
+    expect(decide(b, { user: "alice", app: app(), at: at(1) }).evaluatedGrants).toEqual([expect.objectContaining({ outcome: "user_not_covered" })]);
+    expect(decide(b, { user: "bob", app: app({ sha256: OTHER }), at: at(1) }).evaluatedGrants).toEqual([expect.objectContaining({ outcome: "app_not_covered" })]);
+    expect(decide(b, { user: "bob", app: app(), at: at(30) }).evaluatedGrants).toEqual([expect.objectContaining({ outcome: "ended" })]);
+  });
+
+  it("says when the allowlist is empty", () => {
+    const d = decide(bundle([policy({ applications: "allAllowed" })]), { user: "alice", app: app(), at: at(1) });
+    expect(d.evaluated[0]).toMatchObject({ outcome: "app_not_covered", detail: "the allowlist is empty" });
   });
 });

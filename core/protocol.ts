@@ -1,5 +1,6 @@
 // The agent protocol, version 1 (under /agent/v1): request and response bodies, shared by server and agent.
 import { z } from "zod";
+import { DurationTextSchema, RequestAppSchema, RequestViewSchema } from "./request";
 
 export const AGENT_PROTOCOL_VERSION = 1;
 export const AGENT_PROTOCOL_BASE = "/agent/v1";
@@ -47,3 +48,26 @@ export function parseBundleEtag(header: string | null | undefined): number | nul
   const m = /^(?:W\/)?"(\d{1,15})"$/.exec(header.trim());
   return m ? Number(m[1]) : null;
 }
+
+// ── Elevation requests (issue 4): POST /requests, GET /requests?user=U, GET /requests/:id?wait=N,
+//    POST /requests/:id/cancel, POST /requests/:id/done ──────────────────────────────────────────────
+export const SubmitRequestSchema = z.strictObject({
+  user: z.string().trim().min(1, "name the user").max(253),
+  app: RequestAppSchema,
+  duration: DurationTextSchema,
+  justification: z.string().trim().max(2000, "the justification is at most 2000 characters"),
+  /** Ask to extend this approved request's grant (a new request linked to it). */
+  extendsRequestId: z.string().min(1).max(100).optional(),
+  /** The agent's own id for the submission, so a queued request sent twice is recorded once. */
+  clientRef: z.string().min(8).max(100).optional(),
+});
+export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
+
+/** A request as the agent sees it: the console's view without the approvers' addresses. */
+export const AgentRequestViewSchema = RequestViewSchema.omit({ approvals: true }).extend({ approvalsSoFar: z.number().int() });
+export type AgentRequestView = z.infer<typeof AgentRequestViewSchema>;
+
+export const AgentRequestListSchema = z.object({ requests: z.array(AgentRequestViewSchema) });
+export const AgentRequestWaitSchema = z.object({
+  wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).default(0),
+});

@@ -2,6 +2,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../core/app-error";
 import { AGENT_PROTOCOL_BASE, BundleQuerySchema, bundleEtag, EnrollRequestSchema, parseBundleEtag } from "../core/protocol";
+import { handleAgentRequests } from "./agent-requests";
+import { handleAgentEvents } from "./agent-events-api";
 import { HTTP_STATUS } from "./errors";
 import { readJsonBody, sendError, sendJson } from "./http-util";
 import { currentBundle } from "./services/bundles";
@@ -82,6 +84,18 @@ export function createAgentApi(deps: AgentApiDeps) {
     try {
       if (path === "/enroll" && req.method === "POST") return await enroll(req, res);
       if (path === "/bundle" && req.method === "GET") return await bundle(req, res, url);
+      if (path === "/events" && req.method === "POST") {
+        const auth = req.headers.authorization;
+        const computer = await authenticateAgent(services, auth?.startsWith("Bearer ") ? auth.slice(7).trim() : null);
+        if (!computer) throw new AppError("unauthorized", "Unknown or revoked agent credential. Enroll this computer again.");
+        return await handleAgentEvents(services, computer, req, res);
+      }
+      if (path === "/requests" || path.startsWith("/requests/")) {
+        const auth = req.headers.authorization;
+        const computer = await authenticateAgent(services, auth?.startsWith("Bearer ") ? auth.slice(7).trim() : null);
+        if (!computer) throw new AppError("unauthorized", "Unknown or revoked agent credential. Enroll this computer again.");
+        if (await handleAgentRequests(services, computer, req, res, path, url, deps.shutdown)) return;
+      }
       sendError(res, 404, "not_found", `No such agent protocol call: ${req.method} ${url.pathname}`);
     } catch (e) {
       if (e instanceof AppError) return sendError(res, HTTP_STATUS[e.code], e.code, e.message);

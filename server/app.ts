@@ -1,17 +1,23 @@
 // Builds the whole server from its configuration: database, migrations, signing key, services, and the one
 // HTTP server that routes to tRPC (/api/trpc), the agent protocol (/agent/v1) and Next.js (everything else).
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { sql } from "kysely";
 import pino, { type Logger } from "pino";
 import { AGENT_PROTOCOL_BASE } from "../core/protocol";
 import { durationMs } from "../core/duration";
 import { createAgentApi } from "./agent-api";
-import { createInProcessChangeFeed } from "./change-feed";
+import { startSweeper, type Sweeper } from "./jobs/sweeper";
+import { startAuditJobs, type AuditJobs } from "./audit-jobs";
+import { createInProcessChangeFeed, type ChangeFeed } from "./change-feed";
+import { CHANNEL, createPostgresChangeFeed } from "./change-feed-pg";
 import { openDatabase, type DbHandle } from "./db/connect";
 import { migrateToLatest } from "./db/migrations";
 import type { ServerEnv } from "./env";
+import { createEventsExport, EXPORT_EVENTS_PATH } from "./export-events";
 import { sendError } from "./http-util";
 import { appRouter } from "./routers";
 import type { ServiceContext } from "./services/context";
@@ -26,6 +32,10 @@ export type RunningServer = {
   server: Server;
   url: string;
   services: ServiceContext;
+  /** The audit trail's background work: SIEM forwarders and retention. */
+  audit: AuditJobs;
+  /** The expiry sweeper (requests): tests call sweepNow() after moving the clock. */
+  sweeper: Sweeper;
   /** Stops accepting, lets in-flight requests finish (long-polls answer at once), closes the database. */
   close: () => Promise<void>;
 };
@@ -39,22 +49,39 @@ export type StartOptions = {
   bundleValidityMs?: number;
 };
 
-export async function openServices(env: ServerEnv, opts: { now?: () => Date; log: Logger; bundleValidityMs?: number }): Promise<{ services: ServiceContext; handle: DbHandle }> {
+export async function openServices(
+  env: ServerEnv,
+  opts: { now?: () => Date; log: Logger; bundleValidityMs?: number },
+): Promise<{ services: ServiceContext; handle: DbHandle; closeFeed: () => Promise<void> }> {
   const handle = openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, pgPoolMax: env.pgPoolMax });
+  let closeFeed = async () => {};
   try {
     await migrateToLatest(handle.db);
     const signingKey = await loadOrCreateSigningKey(handle.db, handle.dialect, env.dataDir);
+    let feed: ChangeFeed = createInProcessChangeFeed();
+    if (handle.dialect === "postgres" && env.databaseUrl) {
+      // Several servers may share this database: changes reach the others through LISTEN/NOTIFY.
+      const pgFeed = createPostgresChangeFeed({
+        connectionString: env.databaseUrl,
+        publish: (payload) => sql`select pg_notify(${CHANNEL}, ${payload})`.execute(handle.db),
+        log: opts.log,
+      });
+      await pgFeed.ready;
+      feed = pgFeed;
+      closeFeed = pgFeed.close;
+    }
     const services: ServiceContext = {
       db: handle.db,
       dialect: handle.dialect,
       now: opts.now ?? (() => new Date()),
-      feed: createInProcessChangeFeed(),
+      feed,
       signingKey,
       log: opts.log,
       bundleValidityMs: opts.bundleValidityMs ?? durationMs(DEFAULT_BUNDLE_VALIDITY)!,
     };
-    return { services, handle };
+    return { services, handle, closeFeed };
   } catch (e) {
+    await closeFeed();
     await handle.db.destroy();
     throw e;
   }
@@ -62,7 +89,7 @@ export async function openServices(env: ServerEnv, opts: { now?: () => Date; log
 
 export async function startServer(env: ServerEnv, opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: env.logLevel, base: { service: "jit-server" } });
-  const { services, handle } = await openServices(env, { now: opts.now, log, bundleValidityMs: opts.bundleValidityMs });
+  const { services, handle, closeFeed } = await openServices(env, { now: opts.now, log, bundleValidityMs: opts.bundleValidityMs });
 
   if (env.admin && !(await hasAnyUser(services))) {
     await createUser(services, { email: env.admin.email, password: env.admin.password, role: "owner" }, { onlyIfNone: true, actor: null });
@@ -70,7 +97,13 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
   }
 
   const shutdown = new AbortController();
+  // Every parked long-poll (bundle, request wait) listens on it: thousands of listeners are expected.
+  setMaxListeners(0, shutdown.signal);
   const agentApi = createAgentApi({ services, shutdown: shutdown.signal });
+  const exportEvents = createEventsExport({ services, publicUrl: env.publicUrl });
+  const audit = startAuditJobs(services, { dataDir: env.dataDir, auditFile: env.auditFile, auditSyslog: env.auditSyslog }, log);
+  // Ends grants and lapses requests on time; its first sweep catches up on what fell due while the server was down.
+  const sweeper = startSweeper(services);
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
@@ -97,6 +130,8 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
       trpc(req, res);
     } else if (url.startsWith(`${AGENT_PROTOCOL_BASE}/`)) {
       void agentApi(req, res);
+    } else if (url === EXPORT_EVENTS_PATH || url.startsWith(`${EXPORT_EVENTS_PATH}?`)) {
+      void exportEvents(req, res);
     } else if (nextHandler) {
       nextHandler(req, res).catch((err: unknown) => {
         log.error({ err, url }, "console request failed");
@@ -130,8 +165,11 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
       await closed;
       clearTimeout(force);
       await nextApp?.close?.().catch(() => {});
+      await sweeper.stop();
+      await audit.stop();
+      await closeFeed();
       await handle.db.destroy();
     })());
 
-  return { server, url, services, close };
+  return { server, url, services, audit, sweeper, close };
 }

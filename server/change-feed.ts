@@ -2,7 +2,7 @@
 // In one process it is an EventEmitter; the PostgreSQL LISTEN/NOTIFY one is for several servers (a later issue).
 import { EventEmitter } from "node:events";
 
-export type Change = { kind: "bundle"; computerIds: string[] | "all" } | { kind: "policies" } | { kind: "computers" };
+export type Change = { kind: "bundle"; computerIds: string[] | "all" } | { kind: "policies" } | { kind: "computers" } | { kind: "requests"; ids: string[] };
 
 export interface ChangeFeed {
   publish(change: Change): void;

@@ -1,6 +1,7 @@
 // Server configuration: read from the environment once, at start, and refused with one clear line when wrong.
 import { z } from "zod";
 import { resolve } from "node:path";
+import { parseSyslogTarget, type SyslogTarget } from "./audit-forward";
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -16,6 +17,11 @@ const EnvSchema = z.object({
   PG_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("production"),
+  AUDIT_FILE: z.string().min(1).optional(),
+  AUDIT_SYSLOG: z
+    .string()
+    .refine((t) => parseSyslogTarget(t) !== null, 'AUDIT_SYSLOG must look like "tcp://host:514" or "udp://host:514"')
+    .optional(),
 });
 
 export type ServerEnv = {
@@ -28,6 +34,10 @@ export type ServerEnv = {
   pgPoolMax: number;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   dev: boolean;
+  /** SIEM forwarding: every audit event as a JSON line appended to this file. */
+  auditFile?: string | null;
+  /** SIEM forwarding: every audit event as RFC 5424 syslog to this receiver. */
+  auditSyslog?: SyslogTarget | null;
 };
 
 export function parseEnv(env: NodeJS.ProcessEnv): { value: ServerEnv } | { error: string } {
@@ -50,6 +60,8 @@ export function parseEnv(env: NodeJS.ProcessEnv): { value: ServerEnv } | { error
       pgPoolMax: e.PG_POOL_MAX,
       logLevel: e.LOG_LEVEL,
       dev: e.NODE_ENV === "development",
+      auditFile: e.AUDIT_FILE ? resolve(e.AUDIT_FILE) : null,
+      auditSyslog: e.AUDIT_SYSLOG ? parseSyslogTarget(e.AUDIT_SYSLOG) : null,
     },
   };
 }

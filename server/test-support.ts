@@ -14,7 +14,7 @@ import type { AppRouter } from "./routers";
 export const TEST_DB = process.env.TEST_DB === "postgres" ? "postgres" : "sqlite";
 const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-export type TestServer = RunningServer & { dataDir: string; stop: () => Promise<void> };
+export type TestServer = RunningServer & { dataDir: string; databaseUrl: string | null; stop: () => Promise<void> };
 
 async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `jit_test_${Date.now()}_${randomBytes(4).toString("hex")}`;
@@ -35,9 +35,12 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
   };
 }
 
-export async function startTestServer(opts: { now?: () => Date; admin?: { email: string; password: string }; bundleValidityMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { now?: () => Date; admin?: { email: string; password: string }; bundleValidityMs?: number; shareDatabaseOf?: TestServer; env?: Pick<ServerEnv, "auditFile" | "auditSyslog"> } = {},
+): Promise<TestServer & { databaseUrl: string | null }> {
   const dataDir = mkdtempSync(join(tmpdir(), "jit-test-"));
-  const pgDb = TEST_DB === "postgres" ? await freshPostgres() : null;
+  // A second server on the first one's PostgreSQL database (several servers, one database); the first one drops it.
+  const pgDb = opts.shareDatabaseOf ? { url: opts.shareDatabaseOf.databaseUrl!, drop: async () => {} } : TEST_DB === "postgres" ? await freshPostgres() : null;
   const env: ServerEnv = {
     port: 0,
     host: "127.0.0.1",
@@ -48,11 +51,13 @@ export async function startTestServer(opts: { now?: () => Date; admin?: { email:
     pgPoolMax: 5,
     logLevel: "silent",
     dev: false,
+    ...opts.env,
   };
   const running = await startServer(env, { withNext: false, now: opts.now, log: pino({ level: "silent" }), bundleValidityMs: opts.bundleValidityMs });
   return {
     ...running,
     dataDir,
+    databaseUrl: pgDb?.url ?? null,
     stop: async () => {
       await running.close();
       await pgDb?.drop();

@@ -1,6 +1,7 @@
 // `jit-agent run`: the daemon in the foreground (for systemd or a terminal). SIGTERM/SIGINT stop it with exit 0.
 import { COMMON_OPTIONS, parseCommandArgs, parseSeconds, UsageError } from "../args";
 import { createLogger, runDaemon } from "../daemon";
+import { runEventSender } from "../events-queue";
 import { MAX_LONG_POLL_SECONDS } from "../../core/protocol";
 import { requireConfig, storeFor, type Command } from "./shared";
 
@@ -38,7 +39,8 @@ export const runCommand: Command = {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     try {
-      await runDaemon({ store, wait, signal: controller.signal, logger });
+      // The bundle loop and the event reports run side by side: a slow long-poll never holds back a report.
+      await Promise.all([runDaemon({ store, wait, signal: controller.signal, logger }), runEventSender({ store, signal: controller.signal, logger })]);
     } finally {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);

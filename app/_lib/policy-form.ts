@@ -143,3 +143,30 @@ export function groupIssues(issues: ParseIssue[], form: PolicyFormState): Record
   }
   return out;
 }
+
+/** A stored policy as form state, for editing. A Window shows in the browser's time zone. */
+export function policyToForm(p: Pick<PolicyFileInput, "name" | "description" | "computers" | "users" | "duration" | "applications">, deploy = false): PolicyFormState {
+  const fixed = p.duration.type === "fixed" ? /^(\d+)(m|h|d)$/.exec(p.duration.length) : null;
+  const rules: RuleRow[] =
+    p.applications === "allAllowed" || !Array.isArray(p.applications)
+      ? []
+      : p.applications.map((r, i) => {
+          const rule = r as Record<string, string> & { type: AppRuleType };
+          return { key: i + 1, type: rule.type, value: rule[APP_RULE_VALUE_FIELD[rule.type]] ?? "", versions: rule.type === "product" ? (rule.versions ?? "") : "" };
+        });
+  return {
+    name: p.name as string,
+    description: (p.description as string | undefined) ?? "",
+    computers: (p.computers as string[]).join("\n"),
+    allUsers: p.users === "all",
+    users: p.users === "all" ? "" : (p.users as string[]).join("\n"),
+    durationType: p.duration.type,
+    fixedAmount: fixed ? fixed[1]! : "2",
+    fixedUnit: fixed ? (fixed[2] as DurationUnit) : "h",
+    windowStart: p.duration.type === "window" ? dateToLocalInput(new Date(p.duration.start)) : "",
+    windowEnd: p.duration.type === "window" ? dateToLocalInput(new Date(p.duration.end)) : "",
+    scope: p.applications === "allAllowed" ? "allAllowed" : "specific",
+    rules,
+    deploy,
+  };
+}

@@ -1,8 +1,9 @@
 "use client";
-// The console's tRPC client: react-query hooks over one batched HTTP link to the server's /api/trpc.
+// The console's tRPC client: react-query hooks over one batched HTTP link to the server's /api/trpc,
+// and subscriptions (live changes) over server-sent events with the browser's own EventSource.
 // Auth rides on the httpOnly session cookie, so the client sends no token of its own.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "../../server/routers";
@@ -31,7 +32,13 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: "/api/trpc", fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }) })],
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({ url: "/api/trpc" }),
+          false: httpBatchLink({ url: "/api/trpc", fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }) }),
+        }),
+      ],
     }),
   );
   return (

@@ -1,12 +1,15 @@
 // `jit-ctl`: the admin's command line, a tRPC client of the server. Each command lives in ctl/<noun>.ts.
 import { TRPCClientError } from "@trpc/client";
 import { formatIssue, type ParseIssue } from "../../core/parse-result";
+import { allowlistApplyCommand, allowlistListCommand } from "./ctl/allowlist";
 import { computersListCommand, enrollTokenCreateCommand } from "./ctl/computers";
+import { eventsExportCommand, eventsListCommand } from "./ctl/events";
 import { policyApplyCommand, policyListCommand } from "./ctl/policy";
+import { requestsApproveCommand, requestsDeclineCommand, requestsListCommand, requestsRevokeCommand } from "./ctl/requests";
 import { loginCommand, logoutCommand } from "./ctl/session";
 import { InputError, UsageError, type CtlCommand } from "./ctl/shared";
 
-const COMMANDS: CtlCommand[] = [loginCommand, logoutCommand, enrollTokenCreateCommand, policyApplyCommand, policyListCommand, computersListCommand];
+const COMMANDS: CtlCommand[] = [loginCommand, logoutCommand, enrollTokenCreateCommand, policyApplyCommand, policyListCommand, computersListCommand, allowlistApplyCommand, allowlistListCommand, eventsListCommand, eventsExportCommand, requestsListCommand, requestsApproveCommand, requestsDeclineCommand, requestsRevokeCommand];
 
 const USAGE = `usage: jit-ctl <command> [options]
 

@@ -2,9 +2,15 @@
 // One file per migration under migrations/; add yours to the list below, named so it sorts after the others.
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
 import { m0001Spine } from "./migrations/0001-spine";
+import { m0002Policies } from "./migrations/0002-policies";
+import { m0003Audit } from "./migrations/0003-audit";
+import { m0004Requests } from "./migrations/0004-requests";
 
 const migrations: Record<string, Migration> = {
   "0001_spine": m0001Spine,
+  "0002_policies": m0002Policies,
+  "0003_audit": m0003Audit,
+  "0004_requests": m0004Requests,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -61,6 +61,26 @@ export interface PoliciesTable {
   created_at: string;
   updated_at: string;
 }
+/** Named app rules that application control allows (issue 3). `rule` is an AppRule as JSON. */
+export interface AllowlistTable {
+  id: string;
+  name: string;
+  name_key: string;
+  description: string;
+  rule: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+/** Every revision of a policy (issue 3): `content` is its description, computers, users, duration and applications as JSON. */
+export interface PolicyVersionsTable {
+  policy_id: string;
+  revision: number;
+  name: string;
+  content: string;
+  created_by: string | null;
+  created_at: string;
+}
 export interface BundlesTable {
   computer_id: string;
   version: number;
@@ -95,6 +115,54 @@ export interface EventsTable {
   detail: string;
   prev_hash: string;
   hash: string;
+  /** The account on the computer (agent events and requests); part of the hash when set. */
+  end_user: string | null;
+  /** detail.justification, copied for the report's full-text filter; not hashed, checked by verify. */
+  justification: string | null;
+}
+export interface AuditCheckpointsTable {
+  id: string;
+  seq: number;
+  hash: string;
+  from_seq: number;
+  event_count: number;
+  last_at: string;
+  archive_file: string;
+  archive_sha256: string;
+  created_at: string;
+  key_id: string;
+  signature: string;
+}
+
+/** Elevation requests (issue 4). JSON columns: app, decided_by, approvals, revoked_by. */
+export interface RequestsTable {
+  id: string;
+  computer_id: string;
+  end_user: string;
+  app: string;
+  requested_duration: string;
+  justification: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  lapses_at: string | null;
+  decided_at: string | null;
+  decided_by: string | null;
+  approvals: string;
+  approvals_needed: number;
+  granted_duration: string | null;
+  starts_at: string | null;
+  ends_at: string | null;
+  note: string | null;
+  decline_reason: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  extends_request_id: string | null;
+  client_ref: string | null;
+  decision_bundle_version: number | null;
+  applied_at: string | null;
+  /** Bumped by every change: the condition of each atomic decision. */
+  version: number;
 }
 
 export interface Database {
@@ -108,6 +176,10 @@ export interface Database {
   settings: SettingsTable;
   server_keys: ServerKeysTable;
   events: EventsTable;
+  allowlist: AllowlistTable;
+  policy_versions: PolicyVersionsTable;
+  requests: RequestsTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,10 +1,13 @@
 // Bundle compiler and signer: what one computer may do, signed, with a version that only goes up.
 // A change marks bundles stale; the next pull (or a woken long-poll) rebuilds the computer's bundle.
 import { BUNDLE_FORMAT, signBundle, type Bundle, type BundlePolicy, type SignedBundle } from "../../core/bundle";
-import { normalizeComputerName } from "../../core/names";
+import { policyCoversComputer } from "../../core/computer-match";
 import { policyActiveSpan } from "../../core/policy";
 import type { ServiceContext } from "./context";
 import { rowToPolicy } from "./policies";
+import { allowlistRules } from "./allowlist";
+import { grantsForComputer } from "./request-grants";
+import { bundleRequestSettings, getSettings } from "./settings";
 
 export type BundleComputer = { id: string; name: string };
 
@@ -20,11 +23,10 @@ export async function markBundlesStale(ctx: ServiceContext, computerIds: string[
 
 async function compile(ctx: ServiceContext, computer: BundleComputer, version: number, now: Date): Promise<Bundle> {
   const rows = await ctx.db.selectFrom("policies").selectAll().where("status", "=", "deployed").orderBy("id").execute();
-  const key = normalizeComputerName(computer.name);
   const policies: BundlePolicy[] = [];
   for (const row of rows) {
     const p = rowToPolicy(row);
-    if (!p.deployedAt || !p.computers.some((c) => normalizeComputerName(c) === key)) continue;
+    if (!p.deployedAt || !policyCoversComputer(p.computers, computer.name)) continue;
     const span = policyActiveSpan(p.duration, new Date(p.deployedAt));
     if (span.endsAt <= now) continue;
     policies.push({
@@ -45,8 +47,9 @@ async function compile(ctx: ServiceContext, computer: BundleComputer, version: n
     issuedAt: now.toISOString(),
     validUntil: new Date(now.getTime() + ctx.bundleValidityMs).toISOString(),
     policies,
-    grants: [],
-    allowlist: [],
+    grants: await grantsForComputer(ctx, computer.id, now),
+    allowlist: await allowlistRules(ctx),
+    requests: bundleRequestSettings(await getSettings(ctx)),
   };
 }
 

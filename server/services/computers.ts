@@ -7,6 +7,7 @@ import { newId, randomToken, sha256Hex } from "../util";
 import type { ServiceContext } from "./context";
 import { appendEvent } from "./events";
 import { latestBundleVersions, markBundlesStale } from "./bundles";
+import { markRequestsApplied } from "./request-grants";
 
 export const ENROLLMENT_TOKEN_TTL_MS = 24 * 3600_000;
 
@@ -76,6 +77,7 @@ export async function touchComputer(ctx: ServiceContext, id: string, report: { a
     })
     .where("id", "=", id)
     .execute();
+  if (report.appliedVersion !== null) await markRequestsApplied(ctx, id, report.appliedVersion);
 }
 
 export async function listComputers(ctx: ServiceContext): Promise<ComputerView[]> {

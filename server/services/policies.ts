@@ -1,10 +1,22 @@
-// Policies: list, create, apply (an upsert by name), deploy, disable. Every change is on the audit trail and
-// marks the computers' bundles for a rebuild.
+// Policies: list, create, apply (an upsert by name), edit by id, duplicate, delete a draft, deploy, disable, and
+// every revision kept readable (policy_versions). Every change is on the audit trail and marks the bundles for a rebuild.
 import { AppError } from "../../core/app-error";
 import { canonicalJson } from "../../core/canonical-json";
 import type { ConsoleUser, PolicyView, ApplyPolicyResult } from "../../core/console-api";
-import { effectiveStatus, parsePolicyFile, policyActiveSpan, PolicySchema, type Policy, type PolicyFile } from "../../core/policy";
-import type { PoliciesTable } from "../db/schema";
+import { z } from "zod";
+import {
+  effectiveStatus,
+  parsePolicyFile,
+  policyActiveSpan,
+  PolicyApplicationsSchema,
+  PolicyDurationSchema,
+  PolicySchema,
+  PolicyUsersSchema,
+  type Policy,
+  type PolicyFile,
+} from "../../core/policy";
+import type { Database, PoliciesTable } from "../db/schema";
+import type { Transaction } from "kysely";
 import { newId } from "../util";
 import type { ServiceContext } from "./context";
 import { appendEvent } from "./events";
@@ -53,22 +65,50 @@ export async function getPolicy(ctx: ServiceContext, id: string): Promise<Policy
 const content = (p: Pick<PolicyFile, "description" | "computers" | "users" | "duration" | "applications">) =>
   canonicalJson({ description: p.description, computers: p.computers, users: p.users, duration: p.duration, applications: p.applications });
 
+/** A Window is entered in the admin's time zone and stored in UTC. */
+function windowInUtc(file: PolicyFile): PolicyFile {
+  if (file.duration.type !== "window") return file;
+  return { ...file, duration: { type: "window", start: new Date(file.duration.start).toISOString(), end: new Date(file.duration.end).toISOString() } };
+}
+
 export function parsePolicyInput(input: unknown): PolicyFile {
   const r = parsePolicyFile(input);
   if (r.issues) throw new AppError("bad_request", r.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n"), { issues: r.issues });
-  return r.value;
+  return windowInUtc(r.value);
+}
+
+async function recordVersion(trx: Transaction<Database>, id: string, revision: number, file: PolicyFile, actor: ConsoleUser, at: string): Promise<void> {
+  await trx
+    .insertInto("policy_versions")
+    .values({
+      policy_id: id,
+      revision,
+      name: file.name,
+      content: canonicalJson({ description: file.description, computers: file.computers, users: file.users, duration: file.duration, applications: file.applications }),
+      created_by: actor.id,
+      created_at: at,
+    })
+    .onConflict((oc) => oc.columns(["policy_id", "revision"]).doNothing())
+    .execute();
 }
 
 /**
  * Creates a policy, or with mode "upsert" brings the policy of that name to the file's content (idempotent).
  * A changed policy that is deployed is redeployed as a new revision (a Fixed duration counts again from then).
  */
-export async function applyPolicy(ctx: ServiceContext, file: PolicyFile, actor: ConsoleUser, mode: "create" | "upsert"): Promise<ApplyPolicyResult> {
+export async function applyPolicy(ctx: ServiceContext, givenFile: PolicyFile, actor: ConsoleUser, mode: "create" | "upsert" | { id: string }): Promise<ApplyPolicyResult> {
+  const file = windowInUtc(givenFile);
   const now = ctx.now();
   const at = now.toISOString();
   const actorRef = { type: "user" as const, id: actor.id, name: actor.email };
   const result = await ctx.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom("policies").selectAll().where("name_key", "=", file.name.toLowerCase()).executeTakeFirst();
+    const byName = await trx.selectFrom("policies").selectAll().where("name_key", "=", file.name.toLowerCase()).executeTakeFirst();
+    let existing = byName;
+    if (typeof mode === "object") {
+      existing = await trx.selectFrom("policies").selectAll().where("id", "=", mode.id).executeTakeFirst();
+      if (!existing) throw new AppError("not_found", "No such policy (it may have been deleted).");
+      if (byName && byName.id !== existing.id) throw new AppError("conflict", `A policy named "${byName.name}" exists already. Choose another name.`);
+    }
     const fields = {
       name: file.name,
       name_key: file.name.toLowerCase(),
@@ -93,6 +133,7 @@ export async function applyPolicy(ctx: ServiceContext, file: PolicyFile, actor: 
           updated_at: at,
         })
         .execute();
+      await recordVersion(trx, id, 1, file, actor, at);
       await appendEvent(trx, ctx.dialect, { type: "policy.created", actor: actorRef, policyId: id, detail: { name: file.name, revision: 1 } }, now);
       if (file.deploy) await appendEvent(trx, ctx.dialect, { type: "policy.deployed", actor: actorRef, policyId: id, detail: { revision: 1 } }, now);
       return { id, created: true, changed: true, deployed: file.deploy };
@@ -116,6 +157,7 @@ export async function applyPolicy(ctx: ServiceContext, file: PolicyFile, actor: 
       .where("id", "=", existing.id)
       .execute();
     if (changed) {
+      await recordVersion(trx, existing.id, revision, file, actor, at);
       const diff: Record<string, { from: unknown; to: unknown }> = {};
       for (const k of ["name", "description", "computers", "users", "duration", "applications"] as const) {
         if (canonicalJson(before[k]) !== canonicalJson(file[k])) diff[k] = { from: before[k], to: file[k] };
@@ -149,4 +191,92 @@ export async function setPolicyStatus(ctx: ServiceContext, id: string, action: "
   });
   await markBundlesStale(ctx, "all");
   return getPolicy(ctx, id);
+}
+
+export const PolicyVersionSchema = z.object({
+  revision: z.number().int(),
+  name: z.string(),
+  description: z.string(),
+  computers: z.array(z.string()),
+  users: PolicyUsersSchema,
+  duration: PolicyDurationSchema,
+  applications: PolicyApplicationsSchema,
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+});
+export type PolicyVersion = z.infer<typeof PolicyVersionSchema>;
+
+/** Every revision of a policy, newest first: what it said before each edit. */
+export async function listPolicyVersions(ctx: ServiceContext, id: string): Promise<PolicyVersion[]> {
+  await getPolicy(ctx, id);
+  const rows = await ctx.db
+    .selectFrom("policy_versions")
+    .leftJoin("users", "users.id", "policy_versions.created_by")
+    .select(["policy_versions.revision", "policy_versions.name", "policy_versions.content", "policy_versions.created_at", "users.email"])
+    .where("policy_versions.policy_id", "=", id)
+    .orderBy("policy_versions.revision", "desc")
+    .execute();
+  return rows.map((r) => PolicyVersionSchema.parse({ revision: r.revision, name: r.name, ...JSON.parse(r.content), createdAt: r.created_at, createdBy: r.email ?? null }));
+}
+
+/** A copy of a policy as a new draft, named "<name> (copy)" (or "(copy 2)", …). */
+export async function duplicatePolicy(ctx: ServiceContext, id: string, actor: ConsoleUser): Promise<ApplyPolicyResult> {
+  const source = await getPolicy(ctx, id);
+  const base = `${source.name.slice(0, 110)} (copy`;
+  let name = `${base})`;
+  for (let n = 2; await ctx.db.selectFrom("policies").select("id").where("name_key", "=", name.toLowerCase()).executeTakeFirst(); n++) name = `${base} ${n})`;
+  const file: PolicyFile = {
+    name,
+    description: source.description,
+    computers: source.computers,
+    users: source.users,
+    duration: source.duration,
+    applications: source.applications,
+    deploy: false,
+  };
+  return applyPolicy(ctx, file, actor, "create");
+}
+
+/** Deletes a draft. A policy that was ever deployed is disabled instead, never erased: the audit needs it. */
+export async function deletePolicy(ctx: ServiceContext, id: string, actor: ConsoleUser): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom("policies").selectAll().where("id", "=", id).executeTakeFirst();
+    if (!row) throw new AppError("not_found", "No such policy (it may have been deleted already).");
+    if (row.status !== "draft") throw new AppError("conflict", `Only a draft can be deleted; "${row.name}" is ${row.status}. Disable it instead.`);
+    await trx.deleteFrom("policy_versions").where("policy_id", "=", id).execute();
+    await trx.deleteFrom("policies").where("id", "=", id).execute();
+    await appendEvent(trx, ctx.dialect, { type: "policy.deleted", actor: { type: "user", id: actor.id, name: actor.email }, policyId: id, detail: { name: row.name, revision: row.revision } }, now);
+  });
+}
+
+/**
+ * Records the end of every deployed policy whose time has passed: status `expired` and one `policy.expired` event
+ * each. Conditional on the row being unchanged, so two sweepers (or a sweeper and an edit) never both record it.
+ * Agents end access on time by themselves; this is for the record and the console.
+ */
+export async function expirePolicies(ctx: ServiceContext): Promise<number> {
+  const now = ctx.now();
+  const rows = await ctx.db.selectFrom("policies").selectAll().where("status", "=", "deployed").execute();
+  let ended = 0;
+  for (const row of rows) {
+    const p = rowToPolicy(row);
+    if (!p.deployedAt || effectiveStatus(p, now) !== "expired") continue;
+    const endsAt = policyActiveSpan(p.duration, new Date(p.deployedAt)).endsAt.toISOString();
+    const done = await ctx.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable("policies")
+        .set({ status: "expired" })
+        .where("id", "=", row.id)
+        .where("status", "=", "deployed")
+        .where("revision", "=", row.revision)
+        .where("deployed_at", "=", row.deployed_at)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await appendEvent(trx, ctx.dialect, { type: "policy.expired", actor: { type: "system", name: "expiry sweeper" }, policyId: row.id, detail: { revision: row.revision, endedAt: endsAt } }, now);
+      return true;
+    });
+    if (done) ended++;
+  }
+  return ended;
 }

@@ -1,6 +1,7 @@
 "use client";
 // Enrolled computers, and Add computer: a one-time enrollment token and the command that uses it.
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { ComputerView, EnrollmentToken } from "../../../core/console-api";
 import { can } from "../../../core/roles";
@@ -78,7 +79,9 @@ function ComputersTable({ computers, now }: { computers: ComputerView[]; now: nu
             {computers.map((c) => (
               <tr key={c.id} className={t.tr}>
                 <td data-label="Name" className={cx(t.cell, "whitespace-nowrap font-medium text-zinc-900 max-sm:text-base")}>
-                  {c.name}
+                  <Link href={`/computers/${c.id}`} className="text-indigo-700 hover:underline" title={`${c.name}: details and Audit`}>
+                    {c.name}
+                  </Link>
                 </td>
                 <td data-label="OS" className={cx(t.cell, "text-zinc-700")}>{c.os}</td>
                 <td data-label="Agent version" className={cx(t.cell, "whitespace-nowrap font-mono text-xs text-zinc-700")}>{c.agentVersion}</td>

@@ -1,6 +1,7 @@
 "use client";
 // Just-in-time policies (Application Elevation): the list, with Deploy and Disable for those who may write.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import type { PolicyView } from "../../../core/console-api";
 import { can } from "../../../core/roles";
 import { useConsoleUser } from "../../_components/console-shell";
@@ -98,7 +99,9 @@ function PolicyRow({ policy: p, mayWrite, busy, onDeploy, onDisable }: { policy:
     <tr className={t.tr}>
       <td data-label="Name" className={cx(t.cell, "font-medium text-zinc-900 max-sm:before:hidden max-sm:text-left max-sm:text-base")}>
         <div className="sm:min-w-32">
-          <span id={`policy-${p.id}-name`}>{p.name}</span>
+          <Link href={`/policies/${p.id}`} id={`policy-${p.id}-name`} className="hover:text-indigo-700 hover:underline">
+            {p.name}
+          </Link>
           {p.description && <div className="mt-0.5 line-clamp-2 text-xs font-normal text-zinc-500 sm:max-w-48">{p.description}</div>}
         </div>
       </td>

@@ -1,17 +1,19 @@
 import type { Metadata } from "next";
-import { ComingNext } from "../../_components/ui";
+import { AuditSettings } from "../../_components/audit-settings";
+import { PageHeader } from "../../_components/ui";
+import { SettingsForm } from "./settings-form";
 
 export const metadata: Metadata = { title: "Settings" };
 
+// Each settings area is its own section on this page; further ones (e.g. Audit) go below the request settings.
 export default function SettingsPage() {
   return (
-    <ComingNext
-      title="Settings"
-      description="Autonomous Approval and the console's users."
-      items={[
-        "Autonomous Approval: approve requests at once for trusted users, low-risk applications and chosen computers, up to a maximum duration.",
-        "Console users: invite admins, approvers and auditors, change roles, and disable accounts.",
-      ]}
-    />
+    <>
+      <PageHeader title="Settings" description="How users ask for elevation, Autonomous Approval, Two-person approval, and the audit trail." />
+      <div className="space-y-10">
+        <SettingsForm />
+        <AuditSettings />
+      </div>
+    </>
   );
 }

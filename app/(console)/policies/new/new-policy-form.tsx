@@ -1,5 +1,6 @@
 "use client";
 // Create → Application Elevation: the seed product's steps and words, checked with the policy file's own parser.
+// The same form edits a policy (policies/[id]/edit): a changed deployed policy becomes a new revision, redeployed.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -24,9 +25,9 @@ import {
 import { useTRPC } from "../../../_lib/trpc";
 
 const RULE_HINTS: Record<AppRuleType, { hint: string; placeholder: string }> = {
-  vendor: { hint: "The publisher or signer, as in the application's signature.", placeholder: "Adobe Inc." },
-  product: { hint: "The product name from the application's metadata.", placeholder: "Visual Studio Code" },
-  verifiedExecutable: { hint: "A path or executable name whose signature or package checksum verifies.", placeholder: "/usr/bin/apt" },
+  vendor: { hint: "The publisher or signer. On Linux: the package's Origin or Vendor, else its maintainer's organisation (e.g. Debian).", placeholder: "Debian" },
+  product: { hint: "The product name; on Linux the Debian package that owns the file.", placeholder: "dpkg" },
+  verifiedExecutable: { hint: "A full path or a bare executable name; matches only when the file's signature or package checksum verifies.", placeholder: "/usr/bin/apt" },
   fileHash: { hint: "The SHA-256 digest of the file, 64 hex characters.", placeholder: "e3b0c44298fc1c149afbf4c8996fb924…" },
   clsid: { hint: "A COM class id, for elevating COM objects on Windows.", placeholder: "{00000000-0000-0000-0000-000000000000}" },
   folderPath: { hint: "Every executable under this absolute folder.", placeholder: "C:\\Program Files\\Tools" },
@@ -49,31 +50,46 @@ function fieldOrder(form: PolicyFormState): string[] {
   ];
 }
 
-export function NewPolicyForm() {
+/** Editing: the policy's id and its current content as form state. */
+export type PolicyFormEditing = { id: string; name: string; deployed: boolean; initial: PolicyFormState };
+
+export function NewPolicyForm({ editing }: { editing?: PolicyFormEditing } = {}) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
   const user = useConsoleUser();
-  const [form, setForm] = useState<PolicyFormState>(initialPolicyForm);
+  const [form, setForm] = useState<PolicyFormState>(() => editing?.initial ?? initialPolicyForm());
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [timeZone, setTimeZone] = useState("");
-  const nextKey = useRef(1);
+  const nextKey = useRef(1 + Math.max(0, ...(editing?.initial.rules.map((r) => r.key) ?? [])));
 
   useEffect(() => setTimeZone(browserTimeZone()), []);
 
-  const create = useMutation(
+  const onError = (error: unknown) => {
+    const issues = errorIssues(error);
+    if (issues.length > 0) showErrors(groupIssues(issues, form));
+    else if (errorCode(error) === "CONFLICT") showErrors({ name: [errorMessage(error)] });
+  };
+  const createMutation = useMutation(
     trpc.policies.create.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries({ queryKey: trpc.policies.list.queryKey() });
         router.push("/policies");
       },
-      onError: (error) => {
-        const issues = errorIssues(error);
-        if (issues.length > 0) showErrors(groupIssues(issues, form));
-        else if (errorCode(error) === "CONFLICT") showErrors({ name: [errorMessage(error)] });
-      },
+      onError,
     }),
   );
+  const updateMutation = useMutation(
+    trpc.policies.update.mutationOptions({
+      onSuccess: async (r) => {
+        await queryClient.invalidateQueries();
+        router.push(`/policies/${r.policy.id}`);
+      },
+      onError,
+    }),
+  );
+  const create = editing ? updateMutation : createMutation;
+  const verb = editing ? "save" : "create";
 
   function showErrors(next: Record<string, string[]>) {
     setErrors(next);
@@ -127,7 +143,8 @@ export function NewPolicyForm() {
       return;
     }
     setErrors({});
-    create.mutate(file);
+    if (editing) updateMutation.mutate({ id: editing.id, policy: file });
+    else createMutation.mutate(file);
   }
 
   if (!can(user.role, "policies.write")) {
@@ -149,17 +166,31 @@ export function NewPolicyForm() {
           Policies
         </Link>
         <span aria-hidden="true"> / </span>
-        <span>Create</span>
+        {editing && (
+          <>
+            <Link href={`/policies/${editing.id}`} className="hover:text-zinc-800 hover:underline">
+              {editing.name}
+            </Link>
+            <span aria-hidden="true"> / </span>
+          </>
+        )}
+        <span>{editing ? "Edit" : "Create"}</span>
       </nav>
       <PageHeader
-        title="Create → Application Elevation"
-        description="Give users on chosen computers the right to self-elevate applications, for a Fixed time or within a Window."
+        title={editing ? `Edit → ${editing.name}` : "Create → Application Elevation"}
+        description={
+          editing
+            ? editing.deployed
+              ? "This policy is deployed: saving a change makes a new revision and redeploys it. The old revision stays readable under Versions."
+              : "Saving a change makes a new revision; the old one stays readable under Versions."
+            : "Give users on chosen computers the right to self-elevate applications, for a Fixed time or within a Window."
+        }
       />
 
       <form onSubmit={submit} noValidate className="space-y-6">
         <div aria-live="polite" className="space-y-3 empty:hidden">
           {errorCount > 0 && (
-            <Alert title={errorCount === 1 ? "Fix the problem below, then create the policy again." : `Fix the ${errorCount} problems below, then create the policy again.`}>
+            <Alert title={errorCount === 1 ? `Fix the problem below, then ${verb} the policy again.` : `Fix the ${errorCount} problems below, then ${verb} the policy again.`}>
               {otherErrors && (
                 <ul className="list-disc pl-5">
                   {otherErrors.map((m) => (
@@ -170,7 +201,7 @@ export function NewPolicyForm() {
             </Alert>
           )}
           {create.isError && errorIssues(create.error).length === 0 && errorCode(create.error) !== "CONFLICT" && (
-            <Alert title="The policy was not created">{errorMessage(create.error)}</Alert>
+            <Alert title={editing ? "The policy was not saved" : "The policy was not created"}>{errorMessage(create.error)}</Alert>
           )}
         </div>
 
@@ -184,7 +215,7 @@ export function NewPolicyForm() {
         </Section>
 
         <Section title="Computers and users" description="Where the policy applies, and to whom.">
-          <Field id="computers" label="Computer Name" hint="One or more computer names, separated by commas or one per line, as they show under Computers." errors={errors.computers}>
+          <Field id="computers" label="Computer Name" hint="One or more computer names, separated by commas or one per line, as they show under Computers. A pattern like build-* names every computer it fits." errors={errors.computers}>
             {(p) => (
               <textarea
                 {...p}
@@ -339,11 +370,11 @@ export function NewPolicyForm() {
         </Section>
 
         <div className="flex flex-col-reverse gap-3 border-t border-zinc-200 pt-6 sm:flex-row sm:justify-end">
-          <LinkButton href="/policies" variant="secondary">
+          <LinkButton href={editing ? `/policies/${editing.id}` : "/policies"} variant="secondary">
             Cancel
           </LinkButton>
           <Button type="submit" disabled={create.isPending} aria-busy={create.isPending || undefined}>
-            Create policy
+            {editing ? "Save changes" : "Create policy"}
           </Button>
         </div>
       </form>
@@ -414,7 +445,8 @@ function Checkbox({ id, label, description, checked, onChange, errors }: { id: s
   );
 }
 
-function RuleEditor({ rule, index, errors, onChange, onRemove }: { rule: RuleRow; index: number; errors: Record<string, string[]>; onChange: (patch: Partial<RuleRow>) => void; onRemove: () => void }) {
+/** One app rule row (type, value, version range); also used by Settings → Autonomous Approval and Two-person approval. */
+export function RuleEditor({ rule, index, errors, onChange, onRemove }: { rule: RuleRow; index: number; errors: Record<string, string[]>; onChange: (patch: Partial<RuleRow>) => void; onRemove: () => void }) {
   const id = `rule-${rule.key}`;
   const { hint, placeholder } = RULE_HINTS[rule.type];
   return (
@@ -453,7 +485,7 @@ function RuleEditor({ rule, index, errors, onChange, onRemove }: { rule: RuleRow
             )}
           </Field>
           {rule.type === "product" && (
-            <Field id={`${id}-versions`} label="Version range" optional hint="Leave empty to match every version of the product." errors={errors[`${id}-versions`]}>
+            <Field id={`${id}-versions`} label="Version range" optional hint="Debian version order, e.g. >=2.39, <3 or >=1.2 <2. Leave empty to match every version." errors={errors[`${id}-versions`]}>
               {(p) => <input {...p} autoComplete="off" spellCheck={false} value={rule.versions} onChange={(e) => onChange({ versions: e.target.value })} className={inputClass} />}
             </Field>
           )}
