@@ -4,7 +4,9 @@ import { CliError, err, out, UsageError } from "./args";
 import { cancelCommand } from "./commands/cancel";
 import { checkCommand } from "./commands/check";
 import { doneCommand } from "./commands/done";
+import { enforceCommand } from "./commands/enforce";
 import { enrollCommand } from "./commands/enroll";
+import { installCommand, uninstallCommand } from "./commands/install";
 import { requestCommand } from "./commands/request";
 import { requestsCommand } from "./commands/requests";
 import { runCommand } from "./commands/run";
@@ -23,6 +25,9 @@ const COMMANDS: Record<string, Command> = {
   requests: requestsCommand,
   cancel: cancelCommand,
   done: doneCommand,
+  enforce: enforceCommand,
+  install: installCommand,
+  uninstall: uninstallCommand,
 };
 
 const USAGE = `Usage: jit-agent COMMAND [OPTIONS]
@@ -39,6 +44,9 @@ Commands:
   requests a user's requests (--user USER)
   cancel   cancel a pending request (ID)
   done     end your approved access early (ID)
+  enforce  show or set the enforcement back end (report | sudo)
+  install  install the daemon as a systemd service
+  uninstall  remove the service and the agent's sudo drop-in
 
 Every command takes --state-dir DIR (default: $JIT_AGENT_STATE_DIR, else
 /var/lib/jit-agent as root, else ~/.local/state/jit-agent).

@@ -5,7 +5,7 @@ import pino, { type Logger } from "pino";
 import { backoffDelayMs } from "./backoff";
 import { AgentHttpError } from "./client";
 import { StateFileError, type StateStore } from "./state";
-import { flushQueue } from "./request-client";
+import { flushQueue, loadQueue } from "./request-client";
 import { syncOnce } from "./sync";
 import { loadCachedBundle } from "./trusted-bundle";
 import { AGENT_VERSION } from "./version";
@@ -33,10 +33,14 @@ export type DaemonOptions = {
   signal: AbortSignal;
   logger: Logger;
   random?: () => number;
+  /** Called after each new bundle version is applied (the sudo back end rewrites its rights at once). */
+  onBundleApplied?: (version: number) => Promise<void>;
 };
 
 /** An "unchanged" answer faster than this means no long-poll (--wait 0, or a server that does not hold): pace ourselves. */
 const MIN_POLL_INTERVAL_MS = 1_000;
+/** While backing off with requests queued, how often the daemon tries to send them. */
+const QUEUE_PROBE_MS = 2_000;
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {
@@ -50,6 +54,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const { store, wait, signal, logger } = opts;
   let failures = 0;
   let startedLogged = false;
+
+  /**
+   * Waits out a back-off, but while requests are queued tries to send them every QUEUE_PROBE_MS: the first server that
+   * answers takes them at once (and ends the back-off: it is up), rather than after the whole delay.
+   */
+  const backOff = async (ms: number) => {
+    const end = Date.now() + ms;
+    while (!signal.aborted && Date.now() < end) {
+      await pause(Math.min(QUEUE_PROBE_MS, end - Date.now()), signal);
+      if (signal.aborted || (await loadQueue(store)).length === 0) continue;
+      const config = await store.loadConfig().catch(() => null);
+      const flushed = config ? await flushQueue(store, config, signal).catch(() => null) : null;
+      if (flushed && (flushed.sent.length || flushed.refused.length)) {
+        logger.info({ event: "requests_sent", sent: flushed.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: flushed.refused, left: flushed.left }, "queued requests sent");
+        return;
+      }
+    }
+  };
 
   while (!signal.aborted) {
     const started = Date.now();
@@ -65,6 +87,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
             event: "start",
             agentVersion: AGENT_VERSION,
             server: config.server,
+            ...(config.servers && config.servers.length > 1 ? { servers: config.servers } : {}),
             computer: config.computer,
             stateDir: store.dir,
             wait,
@@ -80,10 +103,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       if (flushed && (flushed.sent.length || flushed.refused.length)) {
         logger.info({ event: "requests_sent", sent: flushed.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: flushed.refused, left: flushed.left }, "queued requests sent");
       }
-      const r = await syncOnce(store, config, { wait, signal });
+      const onFailover = (from: string, e: AgentHttpError) =>
+        logger.warn({ event: "server_failover", from, kind: e.kind, message: e.message }, `${from} is not answering (${e.message}); trying the next server`);
+      const r = await syncOnce(store, config, { wait, signal, onFailover });
+      // A server answered: requests queued meanwhile (a server down, or a long-poll in progress) go now, not next round.
+      if ((await loadQueue(store)).length > 0) {
+        const late = await flushQueue(store, config, signal).catch(() => null);
+        if (late && (late.sent.length || late.refused.length)) {
+          logger.info({ event: "requests_sent", sent: late.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: late.refused, left: late.left }, "queued requests sent");
+        }
+      }
       if (r.status === "applied") {
         failures = 0;
         logger.info({ event: "bundle_applied", version: r.version, previous: r.previous }, `bundle version ${r.version} applied`);
+        await opts.onBundleApplied?.(r.version);
       } else if (r.status === "unchanged") {
         failures = 0;
         logger.debug({ event: "bundle_unchanged", version: r.version }, "bundle unchanged");
@@ -112,7 +145,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       failures += 1;
       const level = failed.event === "sync_failed" && failed.kind !== "internal" ? "warn" : "error";
       logger[level]({ ...failed, attempt: failures, retryInMs: delayMs }, String(failed.message));
-      await pause(delayMs, signal);
+      await backOff(delayMs);
     }
   }
   logger.info({ event: "stop" }, "daemon stopped");

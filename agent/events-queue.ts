@@ -11,6 +11,7 @@ import { AGENT_EVENTS_BATCH_MAX, AgentEventSchema, AgentEventsResponseSchema, ty
 import { AGENT_PROTOCOL_BASE } from "../core/protocol";
 import { backoffDelayMs } from "./backoff";
 import { AgentHttpError } from "./client";
+import { withFailover } from "./servers";
 import { ensureStateDir, readJsonFile, writeFileAtomic, type StateStore } from "./state";
 import { loadCachedBundle } from "./trusted-bundle";
 import { AGENT_VERSION } from "./version";
@@ -110,7 +111,8 @@ export async function flushEvents(store: StateStore, signal?: AbortSignal): Prom
   for (;;) {
     const batch = await pendingEvents(store);
     if (batch.length === 0) return sent;
-    const acked = new Set(await postEvents(config.server, config.agentToken, batch.map((q) => q.event), signal));
+    // Resent to another server after a lost answer, the same event ids are recorded once.
+    const acked = new Set(await withFailover(config, (server) => postEvents(server, config.agentToken, batch.map((q) => q.event), signal)));
     for (const q of batch) if (acked.has(q.event.id)) await fs.rm(q.file, { force: true });
     sent += batch.filter((q) => acked.has(q.event.id)).length;
     if (batch.some((q) => !acked.has(q.event.id))) return sent;

@@ -13,11 +13,17 @@ import {
   type SubmitRequest,
 } from "../core/protocol";
 import { AgentHttpError } from "./client";
+import { withFailover } from "./servers";
 import { ensureStateDir, readJsonFile, writeFileAtomic, type AgentConfig, type StateStore } from "./state";
 import { AGENT_VERSION } from "./version";
 
-async function call(config: AgentConfig, path: string, init: { method: string; body?: unknown }, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
-  const url = `${config.server}${AGENT_PROTOCOL_BASE}${path}`;
+/** One call, to the server that answered last, moving on to the next when it is down (submissions carry a clientRef). */
+function call(config: AgentConfig, path: string, init: { method: string; body?: unknown }, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  return withFailover(config, (server) => callServer(server, config, path, init, timeoutMs, signal));
+}
+
+async function callServer(server: string, config: AgentConfig, path: string, init: { method: string; body?: unknown }, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  const url = `${server}${AGENT_PROTOCOL_BASE}${path}`;
   const timeout = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
@@ -36,9 +42,9 @@ async function call(config: AgentConfig, path: string, init: { method: string; b
     });
   } catch (e) {
     if (signal?.aborted) throw new AgentHttpError("aborted", "the request was cancelled");
-    if (timeout.aborted) throw new AgentHttpError("timeout", `no answer from ${config.server} within ${Math.round(timeoutMs / 1000)} s`);
+    if (timeout.aborted) throw new AgentHttpError("timeout", `no answer from ${server} within ${Math.round(timeoutMs / 1000)} s`);
     const cause = (e as { cause?: { code?: string } }).cause;
-    throw new AgentHttpError("network", `cannot reach ${config.server}: ${cause?.code ?? (e as Error).message}`);
+    throw new AgentHttpError("network", `cannot reach ${server}: ${cause?.code ?? (e as Error).message}`);
   }
   const text = await res.text().catch(() => "");
   let body: unknown = null;

@@ -99,8 +99,10 @@ export async function readJsonFile(path: string): Promise<unknown | undefined> {
 }
 
 export const AgentConfigSchema = z.object({
-  /** The server's base URL, without a trailing slash. */
+  /** The server's base URL, without a trailing slash (the first of `servers` when there are several). */
   server: z.url(),
+  /** Every server this computer may talk to, in order (`enroll --server A --server B`); absent means just `server`. */
+  servers: z.array(z.url()).min(1).max(32).optional(),
   computer: z.object({ id: z.string().min(1), name: z.string().min(1) }),
   agentToken: z.string().min(1),
   /** The server's Ed25519 public key (SPKI PEM) that every bundle must verify with. */

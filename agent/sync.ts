@@ -2,6 +2,7 @@
 // A refused bundle is never written; the last good one stays in force.
 import { acceptBundle, type BundleRefusal } from "../core/bundle";
 import { AgentHttpError, fetchBundle } from "./client";
+import { withFailover } from "./servers";
 import type { AgentConfig, StateStore, SyncState } from "./state";
 import { ed25519Verifier, loadCachedBundle } from "./trusted-bundle";
 
@@ -15,6 +16,8 @@ export type SyncOptions = {
   wait: number;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Told when a server stopped answering and the next one is tried. */
+  onFailover?: (from: string, error: AgentHttpError) => void;
 };
 
 /**
@@ -32,13 +35,19 @@ export async function syncOnce(store: StateStore, config: AgentConfig, opts: Syn
 
   let outcome: SyncOutcome;
   try {
-    const fetched = await fetchBundle(config.server, {
-      agentToken: config.agentToken,
-      cachedVersion: heldFresh?.version ?? null,
-      appliedVersion: previous,
-      wait: opts.wait,
-      signal: opts.signal,
-    });
+    // With several servers, one that stops answering (even mid-long-poll) is left for the next at once.
+    const fetched = await withFailover(
+      config,
+      (server) =>
+        fetchBundle(server, {
+          agentToken: config.agentToken,
+          cachedVersion: heldFresh?.version ?? null,
+          appliedVersion: previous,
+          wait: opts.wait,
+          signal: opts.signal,
+        }),
+      opts.onFailover,
+    );
     outcome = fetched.status === "unchanged" ? { status: "unchanged", version: previous } : await applyOffered(store, config, fetched.envelope, previous, now());
   } catch (e) {
     if (e instanceof AgentHttpError && e.kind !== "aborted") {

@@ -20,7 +20,7 @@ export default function Home() {
   }, [status.data, router]);
 
   return (
-    <main className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center px-4">
+    <main id="main" className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center px-4">
       {status.isError ? (
         <div className="space-y-4">
           <Alert title="The console could not reach the server">{errorMessage(status.error)}</Alert>

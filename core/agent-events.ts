@@ -3,7 +3,7 @@
 // each event on disk until the server acknowledged it.
 import { z } from "zod";
 
-export const AGENT_EVENT_TYPES = ["elevation_allowed", "elevation_denied", "grant_ended"] as const;
+export const AGENT_EVENT_TYPES = ["elevation_allowed", "elevation_denied", "grant_ended", "process_ended"] as const;
 export const AgentEventTypeSchema = z.enum(AGENT_EVENT_TYPES);
 export type AgentEventType = z.infer<typeof AgentEventTypeSchema>;
 

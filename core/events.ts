@@ -31,6 +31,7 @@ export const EVENT_TYPES = {
   "agent.elevation_allowed": "Elevation allowed on the computer",
   "agent.elevation_denied": "Elevation denied on the computer",
   "agent.grant_ended": "Grant ended on the computer",
+  "agent.process_ended": "Elevated process ended on the computer (its grant ended)",
   "audit.segment_pruned": "Old audit segment exported and pruned",
 } as const;
 

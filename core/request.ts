@@ -56,6 +56,8 @@ export const RequestViewSchema = z.object({
   waitingSince: z.string(),
   decidedAt: z.string().nullable(),
   decidedBy: DeciderSchema.nullable(),
+  /** When the deciding admin made the decision on their device, when it was made offline and synced later (decidedAt is when the server accepted it). */
+  decidedOfflineAt: z.string().nullable().optional(),
   /** Approvals recorded so far (two-person approval shows who approved). */
   approvals: z.array(ApprovalSchema),
   approvalsNeeded: z.number().int().min(1),

@@ -6,14 +6,15 @@ import { handleAgentRequests } from "./agent-requests";
 import { handleAgentEvents } from "./agent-events-api";
 import { HTTP_STATUS } from "./errors";
 import { readJsonBody, sendError, sendJson } from "./http-util";
-import { currentBundle } from "./services/bundles";
-import { authenticateAgent, enrollComputer, touchComputer } from "./services/computers";
+import { createAgentCache, type AgentCache } from "./agent-cache";
+import { authenticateAgent, enrollComputer } from "./services/computers";
 import type { ServiceContext } from "./services/context";
 
-export type AgentApiDeps = { services: ServiceContext; shutdown: AbortSignal };
+export type AgentApiDeps = { services: ServiceContext; shutdown: AbortSignal; cache?: AgentCache };
 
 export function createAgentApi(deps: AgentApiDeps) {
   const { services } = deps;
+  const cache = deps.cache ?? createAgentCache(services);
 
   async function enroll(req: IncomingMessage, res: ServerResponse) {
     const parsed = EnrollRequestSchema.safeParse(await readJsonBody(req));
@@ -47,13 +48,14 @@ export function createAgentApi(deps: AgentApiDeps) {
 
   async function bundle(req: IncomingMessage, res: ServerResponse, url: URL) {
     const auth = req.headers.authorization;
-    const computer = await authenticateAgent(services, auth?.startsWith("Bearer ") ? auth.slice(7).trim() : null);
+    // From memory when this server saw the agent lately: an unchanged pull touches no database (agent-cache.ts).
+    const computer = await cache.authenticate(auth?.startsWith("Bearer ") ? auth.slice(7).trim() : null);
     if (!computer) throw new AppError("unauthorized", "Unknown or revoked agent credential. Enroll this computer again.");
     const query = BundleQuerySchema.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) throw new AppError("bad_request", "wait: expected whole seconds from 0 to 60");
     const applied = Number(req.headers["x-bundle-version"]);
     const agentVersion = req.headers["x-agent-version"];
-    await touchComputer(services, computer.id, {
+    await cache.touch(computer.id, {
       appliedVersion: Number.isSafeInteger(applied) && applied > 0 ? applied : null,
       agentVersion: typeof agentVersion === "string" && agentVersion.length <= 50 ? agentVersion : null,
     });
@@ -61,17 +63,23 @@ export function createAgentApi(deps: AgentApiDeps) {
     // Subscribe before reading, so a change between the read and the wait is not missed.
     const waiter = known !== null && query.data.wait > 0 && !deps.shutdown.aborted ? waitForChange(computer.id, query.data.wait * 1000, req) : null;
     try {
-      let signed = await currentBundle(services, computer);
-      if (known !== null && signed.bundle.version <= known && waiter) {
+      // The version this server knows to be the latest answers "unchanged" without reading the bundle.
+      const look = async () => {
+        const latest = known !== null ? cache.latestVersion(computer.id) : null;
+        return latest !== null && latest <= known! ? { version: latest, signed: null } : await cache.current(computer).then((signed) => ({ version: signed.bundle.version, signed }));
+      };
+      let found = await look();
+      if (known !== null && found.version <= known && waiter) {
         await waiter.changed;
         if (req.destroyed) return;
-        signed = await currentBundle(services, computer);
+        found = await look();
       }
-      if (known !== null && signed.bundle.version <= known) {
-        res.writeHead(304, { etag: bundleEtag(signed.bundle.version), "cache-control": "no-store" });
+      if (known !== null && found.version <= known) {
+        res.writeHead(304, { etag: bundleEtag(found.version), "cache-control": "no-store" });
         res.end();
         return;
       }
+      const signed = found.signed ?? (await cache.current(computer));
       sendJson(res, 200, signed, { etag: bundleEtag(signed.bundle.version) });
     } finally {
       waiter?.cancel();

@@ -19,6 +19,7 @@ import { migrateToLatest } from "./db/migrations";
 import type { ServerEnv } from "./env";
 import { createEventsExport, EXPORT_EVENTS_PATH } from "./export-events";
 import { sendError } from "./http-util";
+import { isServiceWorkerRequest, serveServiceWorker } from "./service-worker-file";
 import { appRouter } from "./routers";
 import type { ServiceContext } from "./services/context";
 import { createUser, hasAnyUser } from "./services/users";
@@ -132,6 +133,14 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
       void agentApi(req, res);
     } else if (url === EXPORT_EVENTS_PATH || url.startsWith(`${EXPORT_EVENTS_PATH}?`)) {
       void exportEvents(req, res);
+    } else if (nextHandler && isServiceWorkerRequest(url)) {
+      const next = nextHandler;
+      serveServiceWorker(PROJECT_ROOT, env.dev, req, res)
+        .then((served) => (served ? undefined : next(req, res)))
+        .catch((err: unknown) => {
+          log.error({ err, url }, "service worker request failed");
+          sendError(res, 500, "internal", "The console failed to answer; it was logged.");
+        });
     } else if (nextHandler) {
       nextHandler(req, res).catch((err: unknown) => {
         log.error({ err, url }, "console request failed");

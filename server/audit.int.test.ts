@@ -455,6 +455,9 @@ describe(`audit trail on ${TEST_DB}`, () => {
     await caughtUp();
 
     const total = await maxSeq();
+    // "Sent" means the socket took the bytes; the receiver's side of loopback may still be reading them.
+    const deadline = Date.now() + 5_000;
+    while (!received.some((m) => m.includes(`seq="${total}"`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const seqs = received.map((m) => {
       expect(m).toMatch(/^<1(09|10)>1 \d{4}-\d\d-\d\dT\S+ \S+ jit-access \d+ \S+ \[jit@32473 seq="\d+" id="[^"]+"\] \{/);
       return Number(/seq="(\d+)"/.exec(m)![1]);

@@ -1,6 +1,6 @@
 // The change feed across server processes: PostgreSQL LISTEN/NOTIFY. A change is delivered to this process's
 // listeners at once and NOTIFYed to the others; each process LISTENs on one dedicated connection (not from the pool).
-// Payloads say what changed, never secrets; a payload too large for NOTIFY is coalesced to "everything".
+// Payloads say what changed, never secrets; a change too large for one NOTIFY is split (or, for bundles, coalesced to "all").
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import pg from "pg";
@@ -13,13 +13,34 @@ const MAX_PAYLOAD = 7000;
 
 export type PostgresChangeFeed = ChangeFeed & { ready: Promise<void>; close: () => Promise<void> };
 
-/** What a change looks like on the wire; a bundle change naming too many computers becomes "all". */
-export function encodeChange(origin: string, change: Change): string {
+/**
+ * What a change looks like on the wire: one payload, or several when it names too many things for one NOTIFY
+ * (the list is split; nothing is dropped). A bundle change naming too many computers becomes "all".
+ */
+export function encodeChange(origin: string, change: Change): string[] {
   const text = JSON.stringify({ o: origin, c: change });
-  if (text.length <= MAX_PAYLOAD) return text;
-  if (change.kind === "bundle") return JSON.stringify({ o: origin, c: { kind: "bundle", computerIds: "all" } });
-  if ("ids" in change) return JSON.stringify({ o: origin, c: { ...change, ids: [] } });
-  return JSON.stringify({ o: origin, c: { kind: change.kind } });
+  if (text.length <= MAX_PAYLOAD) return [text];
+  if (change.kind === "bundle") return [JSON.stringify({ o: origin, c: { kind: "bundle", computerIds: "all" } })];
+  // Split the longest list (ids, or whatever a newer kind carries) into payloads that fit.
+  const fields = Object.entries(change).filter((e): e is [string, unknown[]] => Array.isArray(e[1]));
+  const longest = fields.sort((x, y) => JSON.stringify(y[1]).length - JSON.stringify(x[1]).length)[0];
+  const rest = JSON.stringify({ o: origin, c: { ...change, ...(longest ? { [longest[0]]: [] } : {}) } }).length;
+  if (!longest || rest > MAX_PAYLOAD) return [JSON.stringify({ o: origin, c: { kind: "resync" } })];
+  const out: string[] = [];
+  let chunk: unknown[] = [];
+  let size = rest;
+  for (const item of longest[1]) {
+    const n = JSON.stringify(item).length + 1;
+    if (chunk.length > 0 && size + n > MAX_PAYLOAD) {
+      out.push(JSON.stringify({ o: origin, c: { ...change, [longest[0]]: chunk } }));
+      chunk = [];
+      size = rest;
+    }
+    chunk.push(item);
+    size += n;
+  }
+  if (chunk.length > 0) out.push(JSON.stringify({ o: origin, c: { ...change, [longest[0]]: chunk } }));
+  return out;
 }
 
 export function createPostgresChangeFeed(opts: { connectionString: string; publish: (payload: string) => Promise<unknown>; log: Logger }): PostgresChangeFeed {
@@ -37,7 +58,8 @@ export function createPostgresChangeFeed(opts: { connectionString: string; publi
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const c = new pg.Client({ connectionString: opts.connectionString });
+    // keepAlive: a connection that died silently (a dropped network path) errors instead of listening to nothing.
+    const c = new pg.Client({ connectionString: opts.connectionString, keepAlive: true });
     c.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
@@ -60,6 +82,7 @@ export function createPostgresChangeFeed(opts: { connectionString: string; publi
       if (attempt > 0) {
         // Changes made while we were not listening are unknown: wake everyone to look again.
         deliver({ kind: "bundle", computerIds: "all" });
+        deliver({ kind: "resync" });
       }
       attempt = 0;
       resolveReady();
@@ -86,9 +109,11 @@ export function createPostgresChangeFeed(opts: { connectionString: string; publi
     ready,
     publish(change) {
       deliver(change);
-      opts.publish(encodeChange(origin, change)).catch((err: unknown) => {
-        opts.log.warn({ err: (err as Error).message, kind: change.kind }, "could not NOTIFY other servers of a change");
-      });
+      for (const payload of encodeChange(origin, change)) {
+        opts.publish(payload).catch((err: unknown) => {
+          opts.log.warn({ err: (err as Error).message, kind: change.kind }, "could not NOTIFY other servers of a change");
+        });
+      }
     },
     subscribe(listener) {
       emitter.on("change", listener);

@@ -1,8 +1,16 @@
 // The change feed: who must wake up when something changes (bundle long-polls, console streams).
-// In one process it is an EventEmitter; the PostgreSQL LISTEN/NOTIFY one is for several servers (a later issue).
+// In one process it is an EventEmitter; the PostgreSQL LISTEN/NOTIFY one (change-feed-pg.ts) is for several servers.
 import { EventEmitter } from "node:events";
 
-export type Change = { kind: "bundle"; computerIds: string[] | "all" } | { kind: "policies" } | { kind: "computers" } | { kind: "requests"; ids: string[] };
+export type Change =
+  | { kind: "bundle"; computerIds: string[] | "all" }
+  | { kind: "policies" }
+  | { kind: "computers" }
+  | { kind: "requests"; ids: string[] }
+  /** Replicated collections were stamped (server/services/sync-stamps.ts): console stores pull them again. */
+  | { kind: "sync"; collections: string[] }
+  /** Changes may have been missed (the PostgreSQL feed lost its connection): every stream looks again. */
+  | { kind: "resync" };
 
 export interface ChangeFeed {
   publish(change: Change): void;

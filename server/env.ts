@@ -14,7 +14,8 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url("PUBLIC_URL must be a URL like https://jit.example.com").optional(),
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
-  PG_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  // At least 2: the sweeper holds one connection for its lock while it works through another.
+  PG_POOL_MAX: z.coerce.number().int().min(2, "PG_POOL_MAX must be at least 2").max(1000).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("production"),
   AUDIT_FILE: z.string().min(1).optional(),

@@ -16,7 +16,8 @@ const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5
 
 export type TestServer = RunningServer & { dataDir: string; databaseUrl: string | null; stop: () => Promise<void> };
 
-async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** A new, empty PostgreSQL database on the test server, and how to drop it. */
+export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `jit_test_${Date.now()}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
@@ -36,7 +37,7 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
 }
 
 export async function startTestServer(
-  opts: { now?: () => Date; admin?: { email: string; password: string }; bundleValidityMs?: number; shareDatabaseOf?: TestServer; env?: Pick<ServerEnv, "auditFile" | "auditSyslog"> } = {},
+  opts: { now?: () => Date; admin?: { email: string; password: string }; bundleValidityMs?: number; shareDatabaseOf?: TestServer; env?: Partial<Pick<ServerEnv, "auditFile" | "auditSyslog" | "pgPoolMax">> } = {},
 ): Promise<TestServer & { databaseUrl: string | null }> {
   const dataDir = mkdtempSync(join(tmpdir(), "jit-test-"));
   // A second server on the first one's PostgreSQL database (several servers, one database); the first one drops it.

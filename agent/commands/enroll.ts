@@ -4,18 +4,21 @@ import { hostname, platform, release } from "node:os";
 import { EnrollRequestSchema } from "../../core/protocol";
 import { CliError, COMMON_OPTIONS, out, parseCommandArgs, required, UsageError } from "../args";
 import { AgentHttpError, enroll, normalizeServerUrl } from "../client";
+import { withFailover } from "../servers";
 import { ensureStateDir, StateFileError } from "../state";
 import { syncOnce } from "../sync";
 import { loadPublicKey } from "../trusted-bundle";
 import { AGENT_VERSION } from "../version";
 import { storeFor, type Command } from "./shared";
 
-const usage = `Usage: jit-agent enroll --server URL --token TOKEN [--name NAME] [--force] [--state-dir DIR]
+const usage = `Usage: jit-agent enroll --server URL [--server URL…] --token TOKEN [--name NAME] [--force] [--state-dir DIR]
 
 Enrolls this computer with the JIT Access server using a one-time enrollment token,
 stores its credential and the server's signing key, and pulls the first policy bundle.
 
-  --server URL     the server's address, e.g. https://jit.example.com
+  --server URL     the server's address, e.g. https://jit.example.com; with several servers, give each
+                   (repeat --server, or separate with commas): the agent moves to the next when one
+                   stops answering. Behind a load balancer, give its one address.
   --token TOKEN    the one-time enrollment token from the console (Computers → Add computer)
   --name NAME      the computer's name (default: this host's name)
   --force          replace an existing enrollment (its cached bundle is discarded)
@@ -26,15 +29,22 @@ export const enrollCommand: Command = {
   async run(args) {
     const v = parseCommandArgs(args, {
       ...COMMON_OPTIONS,
-      server: { type: "string" },
+      server: { type: "string", multiple: true },
       token: { type: "string" },
       name: { type: "string" },
       force: { type: "boolean" },
     });
-    const serverText = required(v.server, "server", "URL");
+    const serverTexts = (v.server ?? []).flatMap((t) => t.split(",")).map((t) => t.trim()).filter(Boolean);
+    if (serverTexts.length === 0) required(undefined, "server", "URL");
     const token = required(v.token, "token", "TOKEN");
-    const server = normalizeServerUrl(serverText);
-    if (!server) throw new UsageError(`--server expects an http(s) URL like https://jit.example.com, got ${JSON.stringify(serverText)}`);
+    const servers: string[] = [];
+    for (const text of serverTexts) {
+      const url = normalizeServerUrl(text);
+      if (!url) throw new UsageError(`--server expects an http(s) URL like https://jit.example.com, got ${JSON.stringify(text)}`);
+      if (!servers.includes(url)) servers.push(url);
+    }
+    if (servers.length > 32) throw new UsageError("--server: at most 32 servers");
+    const server = servers[0]!;
     const parsed = EnrollRequestSchema.safeParse({ token, name: v.name ?? hostname(), os: `${platform()} ${release()}`, agentVersion: AGENT_VERSION });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -65,10 +75,11 @@ export const enrollCommand: Command = {
 
     let res;
     try {
-      res = await enroll(server, parsed.data);
+      // The first server that answers enrolls us; all of them share one database, so any one will do.
+      res = await withFailover({ server, servers, agentToken: parsed.data.token }, (s) => enroll(s, parsed.data));
     } catch (e) {
       if (e instanceof AgentHttpError && (e.kind === "unauthorized" || e.kind === "rejected")) throw new CliError(`enrollment refused: ${e.message}`);
-      if (e instanceof AgentHttpError) throw new CliError(`could not enroll with ${server}: ${e.message}`);
+      if (e instanceof AgentHttpError) throw new CliError(`could not enroll with ${servers.join(" or ")}: ${e.message}`);
       throw e;
     }
     try {
@@ -81,6 +92,7 @@ export const enrollCommand: Command = {
     if (v.force) await store.clearEnrollmentData();
     const config = {
       server,
+      ...(servers.length > 1 ? { servers } : {}),
       computer: res.computer,
       agentToken: res.agentToken,
       publicKey: res.publicKey,

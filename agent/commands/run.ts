@@ -2,6 +2,7 @@
 import { COMMON_OPTIONS, parseCommandArgs, parseSeconds, UsageError } from "../args";
 import { createLogger, runDaemon } from "../daemon";
 import { runEventSender } from "../events-queue";
+import { startEnforcement } from "../enforce/start";
 import { MAX_LONG_POLL_SECONDS } from "../../core/protocol";
 import { requireConfig, storeFor, type Command } from "./shared";
 
@@ -38,10 +39,16 @@ export const runCommand: Command = {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    // With `enforce: sudo`, the rights are reconciled before anything else (start-up takes away what ended meanwhile).
+    const enforcement = await startEnforcement(store, logger);
     try {
       // The bundle loop and the event reports run side by side: a slow long-poll never holds back a report.
-      await Promise.all([runDaemon({ store, wait, signal: controller.signal, logger }), runEventSender({ store, signal: controller.signal, logger })]);
+      await Promise.all([
+        runDaemon({ store, wait, signal: controller.signal, logger, onBundleApplied: enforcement?.onBundleApplied }),
+        runEventSender({ store, signal: controller.signal, logger }),
+      ]);
     } finally {
+      await enforcement?.stop();
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
     }

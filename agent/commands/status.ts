@@ -52,7 +52,7 @@ export const statusCommand: Command = {
       out(JSON.stringify(status));
       return 0;
     }
-    out(`Server:       ${status.server}`);
+    out(`Server:       ${config.servers && config.servers.length > 1 ? config.servers.join(", ") : status.server}`);
     out(`Computer:     ${status.computer.name} (id ${status.computer.id})`);
     out(`Mode:         ${status.mode}`);
     out(`Bundle:       ${bundle ? `version ${bundle.version}, ${bundle.policies.length} polic${bundle.policies.length === 1 ? "y" : "ies"}, ${bundle.grants.length} grant${bundle.grants.length === 1 ? "" : "s"}` : "none"}`);

@@ -6,9 +6,12 @@ import { usePathname, useRouter } from "next/navigation";
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 import type { ConsoleUser } from "../../core/console-api";
 import { ROLE_LABELS } from "../../core/roles";
+import { rememberUser, rememberedUser, forgetUser } from "../_lib/db/session-cache";
+import { SyncProvider, wipeLocalStore } from "../_lib/db/sync-provider";
 import { errorCode, errorMessage } from "../_lib/errors";
 import { useTRPC } from "../_lib/trpc";
 import { Logo } from "./logo";
+import { SyncStatus } from "./sync-status";
 import { Alert, Button, cx, Spinner } from "./ui";
 
 const NAV = [
@@ -39,8 +42,12 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
 
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
-      onSettled: () => {
+      onSettled: async () => {
         queryClient.clear();
+        // Sign-out wipes this person's local store and forgets them on this device.
+        const who = status.data?.user ?? offlineUser;
+        forgetUser();
+        if (who) await wipeLocalStore(who.id);
         router.replace("/login");
       },
     }),
@@ -63,10 +70,19 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
 
   useEffect(() => setMenuOpen(false), [pathname]);
 
-  const user = status.data?.user;
+  // Without a network the server cannot say who is signed in: the person last signed in on this device keeps
+  // their console and local store (the server checks the session again on every sync).
+  const [offlineUser, setOfflineUser] = useState<ConsoleUser | null>(null);
+  const unreachable = !status.data && (status.fetchStatus === "paused" || (status.isError && errorCode(status.error) !== "UNAUTHORIZED"));
+  useEffect(() => {
+    if (status.data?.user) rememberUser(status.data.user);
+    setOfflineUser(unreachable ? rememberedUser() : null);
+  }, [status.data, unreachable]);
+
+  const user = status.data?.user ?? offlineUser;
   if (!user) {
     return (
-      <main className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center px-4">
+      <main id="main" className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center px-4">
         {status.isError ? (
           <div className="space-y-4">
             <Alert title="The console could not reach the server">{errorMessage(status.error)}</Alert>
@@ -117,6 +133,7 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
 
   return (
     <UserContext.Provider value={user}>
+      <SyncProvider user={user}>
       <div className="min-h-dvh lg:flex">
         {/* Wide screens: a sidebar. */}
         <aside className="sticky top-0 hidden h-dvh w-60 shrink-0 flex-col overflow-y-auto border-r border-zinc-200 bg-white px-4 py-5 lg:flex">
@@ -126,6 +143,9 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
           <nav aria-label="Main" className="flex-1">
             {nav}
           </nav>
+          <div className="mb-3">
+            <SyncStatus />
+          </div>
           <div className="border-t border-zinc-200 pt-4">{account}</div>
         </aside>
 
@@ -135,6 +155,9 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
             <Link href="/requests" className="inline-flex min-h-11 items-center">
               <Logo />
             </Link>
+            <div className="ml-auto mr-1 min-w-0">
+              <SyncStatus compact />
+            </div>
             <Button variant="ghost" aria-expanded={menuOpen} aria-controls="mobile-menu" onClick={() => setMenuOpen((o) => !o)} className="-mr-2">
               <svg viewBox="0 0 20 20" className="size-5" aria-hidden="true" fill="currentColor">
                 {menuOpen ? (
@@ -154,10 +177,11 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
           )}
         </header>
 
-        <main className="min-w-0 flex-1 px-4 py-6 sm:px-6 lg:px-10 lg:py-10">
+        <main id="main" className="min-w-0 flex-1 px-4 py-6 sm:px-6 lg:px-10 lg:py-10">
           <div className="mx-auto max-w-6xl">{children}</div>
         </main>
       </div>
+      </SyncProvider>
     </UserContext.Provider>
   );
 }

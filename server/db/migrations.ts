@@ -5,12 +5,14 @@ import { m0001Spine } from "./migrations/0001-spine";
 import { m0002Policies } from "./migrations/0002-policies";
 import { m0003Audit } from "./migrations/0003-audit";
 import { m0004Requests } from "./migrations/0004-requests";
+import { m0005Sync } from "./migrations/0005-sync";
 
 const migrations: Record<string, Migration> = {
   "0001_spine": m0001Spine,
   "0002_policies": m0002Policies,
   "0003_audit": m0003Audit,
   "0004_requests": m0004Requests,
+  "0005_sync": m0005Sync,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

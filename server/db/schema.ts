@@ -163,6 +163,30 @@ export interface RequestsTable {
   applied_at: string | null;
   /** Bumped by every change: the condition of each atomic decision. */
   version: number;
+  /** When the deciding admin decided on their device, for a decision made offline and synced later (issue 5). */
+  decided_offline_at: string | null;
+}
+
+/** Each replicated document's server stamp (issue 5): strictly increasing per collection; no document = a tombstone. */
+export interface SyncChangesTable {
+  collection: string;
+  doc_id: string;
+  updated_at: string;
+  /** Only this console user replicates the document (outbox entries); null: every role that reads the collection. */
+  owner_id: string | null;
+}
+/** The console's writes (issue 5), each run once by id. JSON columns: payload, result. */
+export interface OutboxTable {
+  id: string;
+  owner_id: string;
+  kind: string;
+  payload: string;
+  client_at: string;
+  status: string;
+  message: string | null;
+  server_at: string | null;
+  result: string | null;
+  created_at: string;
 }
 
 export interface Database {
@@ -180,6 +204,8 @@ export interface Database {
   policy_versions: PolicyVersionsTable;
   requests: RequestsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  sync_changes: SyncChangesTable;
+  outbox: OutboxTable;
 }
 
 export type Db = Kysely<Database>;

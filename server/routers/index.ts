@@ -7,6 +7,7 @@ import { eventsRouter } from "./events";
 import { policiesRouter } from "./policies";
 import { requestsRouter } from "./requests";
 import { settingsRouter } from "./settings";
+import { syncRouter } from "./sync";
 import { usersRouter } from "./users";
 
 export const appRouter = router({
@@ -18,6 +19,7 @@ export const appRouter = router({
   users: usersRouter,
   requests: requestsRouter,
   settings: settingsRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,7 @@ const TYPES: Record<AgentEvent["type"], EventType> = {
   elevation_allowed: "agent.elevation_allowed",
   elevation_denied: "agent.elevation_denied",
   grant_ended: "agent.grant_ended",
+  process_ended: "agent.process_ended",
 };
 
 export async function recordAgentEvents(ctx: ServiceContext, computer: AgentIdentity, events: AgentEvent[]): Promise<{ accepted: string[]; recorded: number }> {
@@ -46,5 +47,7 @@ export async function recordAgentEvents(ctx: ServiceContext, computer: AgentIden
       recorded += 1;
     }
   });
+  // Consoles replicating the newest events pull them now (issue 5).
+  if (recorded > 0) ctx.feed.publish({ kind: "sync", collections: ["events"] });
   return { accepted: events.map((e) => e.id), recorded };
 }

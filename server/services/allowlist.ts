@@ -11,6 +11,7 @@ import { newId } from "../util";
 import { markBundlesStale } from "./bundles";
 import type { ServiceContext } from "./context";
 import { appendEvent } from "./events";
+import { stampForSync } from "./sync-stamps";
 
 function rowToEntry(row: AllowlistTable): AllowlistEntry {
   return AllowlistEntrySchema.parse({ id: row.id, name: row.name, description: row.description, rule: JSON.parse(row.rule), createdAt: row.created_at, updatedAt: row.updated_at });
@@ -41,6 +42,7 @@ export async function addAllowlistEntry(ctx: ServiceContext, input: AllowlistEnt
       .values({ id, name: input.name, name_key: input.name.toLowerCase(), description: input.description, rule: canonicalJson(input.rule), created_by: actor.id, created_at: at, updated_at: at })
       .execute();
     await appendEvent(trx, ctx.dialect, { type: "allowlist.changed", actor: actorOf(actor), detail: { added: [summary(input)], changed: [], removed: [] } }, now);
+    await stampForSync(trx, ctx.dialect, [{ collection: "allowlist", id }], now);
   });
   await markBundlesStale(ctx, "all");
   const row = await ctx.db.selectFrom("allowlist").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
@@ -54,6 +56,7 @@ export async function removeAllowlistEntry(ctx: ServiceContext, id: string, acto
     if (!row) throw new AppError("not_found", "No such allowlist entry (it may have been removed already).");
     await trx.deleteFrom("allowlist").where("id", "=", id).execute();
     await appendEvent(trx, ctx.dialect, { type: "allowlist.changed", actor: actorOf(actor), detail: { added: [], changed: [], removed: [summary(rowToEntry(row))] } }, now);
+    await stampForSync(trx, ctx.dialect, [{ collection: "allowlist", id }], now); // a tombstone
   });
   await markBundlesStale(ctx, "all");
 }
@@ -66,6 +69,7 @@ export async function applyAllowlist(ctx: ServiceContext, file: AllowlistFile, a
     const rows = await trx.selectFrom("allowlist").selectAll().execute();
     const byKey = new Map(rows.map((r) => [r.name_key, r]));
     const added: ReturnType<typeof summary>[] = [];
+    const touched: string[] = [];
     const changed: ReturnType<typeof summary>[] = [];
     let unchanged = 0;
     for (const e of file.entries) {
@@ -74,10 +78,13 @@ export async function applyAllowlist(ctx: ServiceContext, file: AllowlistFile, a
       byKey.delete(key);
       const rule = canonicalJson(e.rule);
       if (!row) {
-        await trx.insertInto("allowlist").values({ id: newId(), name: e.name, name_key: key, description: e.description, rule, created_by: actor.id, created_at: at, updated_at: at }).execute();
+        const newEntryId = newId();
+        touched.push(newEntryId);
+        await trx.insertInto("allowlist").values({ id: newEntryId, name: e.name, name_key: key, description: e.description, rule, created_by: actor.id, created_at: at, updated_at: at }).execute();
         added.push(summary(e));
       } else if (row.rule !== rule || row.description !== e.description || row.name !== e.name) {
         await trx.updateTable("allowlist").set({ name: e.name, description: e.description, rule, updated_at: at }).where("id", "=", row.id).execute();
+        touched.push(row.id);
         changed.push(summary(e));
       } else unchanged++;
     }
@@ -86,6 +93,7 @@ export async function applyAllowlist(ctx: ServiceContext, file: AllowlistFile, a
     const removedSummary = removed.map((r) => summary(rowToEntry(r)));
     if (added.length + changed.length + removed.length > 0) {
       await appendEvent(trx, ctx.dialect, { type: "allowlist.changed", actor: actorOf(actor), detail: { added, changed, removed: removedSummary } }, now);
+      await stampForSync(trx, ctx.dialect, [...touched, ...removed.map((r) => r.id)].map((id) => ({ collection: "allowlist" as const, id })), now);
     }
     return { added: added.length, changed: changed.length, removed: removed.length, unchanged };
   });

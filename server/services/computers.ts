@@ -8,6 +8,7 @@ import type { ServiceContext } from "./context";
 import { appendEvent } from "./events";
 import { latestBundleVersions, markBundlesStale } from "./bundles";
 import { markRequestsApplied } from "./request-grants";
+import { lastSeenDue, stampForSync } from "./sync-stamps";
 
 export const ENROLLMENT_TOKEN_TTL_MS = 24 * 3600_000;
 
@@ -68,15 +69,20 @@ export async function authenticateAgent(ctx: ServiceContext, bearer: string | nu
 
 /** Notes that the agent was seen, and which bundle version it says it applied. */
 export async function touchComputer(ctx: ServiceContext, id: string, report: { appliedVersion: number | null; agentVersion: string | null }): Promise<void> {
+  const now = ctx.now();
+  const before = await ctx.db.selectFrom("computers").select(["applied_bundle_version", "agent_version"]).where("id", "=", id).executeTakeFirst();
   await ctx.db
     .updateTable("computers")
     .set({
-      last_seen_at: ctx.now().toISOString(),
+      last_seen_at: now.toISOString(),
       ...(report.appliedVersion !== null ? { applied_bundle_version: report.appliedVersion } : {}),
       ...(report.agentVersion ? { agent_version: report.agentVersion } : {}),
     })
     .where("id", "=", id)
     .execute();
+  // The console's store: a new bundle or agent version at once, the last-seen time alone at most every 30 s.
+  const changed = before && ((report.appliedVersion !== null && report.appliedVersion !== before.applied_bundle_version) || (report.agentVersion && report.agentVersion !== before.agent_version));
+  if (before && (changed || (await lastSeenDue(ctx.db, id, now)))) await stampForSync(ctx.db, ctx.dialect, [{ collection: "computers", id }], now, ctx.feed);
   if (report.appliedVersion !== null) await markRequestsApplied(ctx, id, report.appliedVersion);
 }
 

@@ -248,6 +248,8 @@ export async function deletePolicy(ctx: ServiceContext, id: string, actor: Conso
     await trx.deleteFrom("policies").where("id", "=", id).execute();
     await appendEvent(trx, ctx.dialect, { type: "policy.deleted", actor: { type: "user", id: actor.id, name: actor.email }, policyId: id, detail: { name: row.name, revision: row.revision } }, now);
   });
+  // No bundle changes (it was a draft), but consoles replicate the deletion (issue 5).
+  ctx.feed.publish({ kind: "sync", collections: ["policies"] });
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { BundleGrant } from "../../core/bundle";
 import type { RequestApp } from "../../core/request";
 import type { ServiceContext } from "./context";
+import { stampForSync } from "./sync-stamps";
 
 /** Approved, unexpired requests of this computer, as bundle grants (the app by its SHA-256). */
 export async function grantsForComputer(ctx: Pick<ServiceContext, "db">, computerId: string, now: Date): Promise<BundleGrant[]> {
@@ -34,5 +35,7 @@ export async function markRequestsApplied(ctx: ServiceContext, computerId: strin
     .where("decision_bundle_version", "<=", version)
     .returning("id")
     .execute();
-  if (rows.length > 0) ctx.feed.publish({ kind: "requests", ids: rows.map((r) => r.id) });
+  if (rows.length === 0) return;
+  await stampForSync(ctx.db, ctx.dialect, rows.map((r) => ({ collection: "requests" as const, id: r.id })), ctx.now(), ctx.feed);
+  ctx.feed.publish({ kind: "requests", ids: rows.map((r) => r.id) });
 }

@@ -25,8 +25,9 @@ import type { Database, RequestsTable } from "../db/schema";
 import { newId } from "../util";
 import { currentBundle, markBundlesStale } from "./bundles";
 import type { ServiceContext } from "./context";
-import { appendEvent, type Actor } from "./events";
+import { appendEvent, appendEvents, type Actor, type NewEvent } from "./events";
 import { getSettings } from "./settings";
+import { stampForSync } from "./sync-stamps";
 
 type Row = RequestsTable;
 type ComputerInfo = { id: string; name: string; last_seen_at: string | null; applied_bundle_version: number | null };
@@ -55,6 +56,7 @@ function toView(r: Row, c: ComputerInfo | undefined): RequestView {
     waitingSince: r.created_at,
     decidedAt: r.decided_at,
     decidedBy: parseJson<Decider | null>(r.decided_by, null),
+    decidedOfflineAt: r.decided_offline_at ?? null,
     approvals: parseJson<Approval[]>(r.approvals, []),
     approvalsNeeded: r.approvals_needed,
     grantedDuration: r.granted_duration,
@@ -75,6 +77,12 @@ async function computersById(ctx: ServiceContext, ids: string[]): Promise<Map<st
   if (unique.length === 0) return new Map();
   const rows = await ctx.db.selectFrom("computers").select(["id", "name", "last_seen_at", "applied_bundle_version"]).where("id", "in", unique).execute();
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The views of these requests (for replication to the console's store); unknown ids are left out. */
+export async function getRequestsByIds(ctx: ServiceContext, ids: string[]): Promise<RequestView[]> {
+  if (ids.length === 0) return [];
+  return views(ctx, await ctx.db.selectFrom("requests").selectAll().where("id", "in", ids).execute());
 }
 
 async function views(ctx: ServiceContext, rows: Row[]): Promise<RequestView[]> {
@@ -161,7 +169,7 @@ async function applyEvent(
   id: string,
   event: RequestEvent,
   actor: Actor,
-  extra: { note?: string | null; reason?: string | null; onlyComputerId?: string } = {},
+  extra: { note?: string | null; reason?: string | null; onlyComputerId?: string; clientAt?: string | null } = {},
 ): Promise<Outcome> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const row = await readRow(ctx, id);
@@ -198,11 +206,11 @@ async function applyEvent(
           endsAt = new Date(from + durationMs(granted)!).toISOString();
         }
         const by: Decider = event.by.type === "rule" ? { type: "rule", id: event.by.id, name: event.by.name } : { type: "user", id: event.by.id, name: event.by.email };
-        Object.assign(set, { decided_at: at, decided_by: JSON.stringify(by), granted_duration: granted, starts_at: startsAt, ends_at: endsAt, note: extra.note ?? null });
+        Object.assign(set, { decided_at: at, decided_by: JSON.stringify(by), granted_duration: granted, starts_at: startsAt, ends_at: endsAt, note: extra.note ?? null, decided_offline_at: extra.clientAt ?? null });
         changedBundle = true;
       }
     } else if (event.type === "decline") {
-      Object.assign(set, { decided_at: at, decided_by: JSON.stringify({ type: "user", id: event.by.id, name: event.by.email } satisfies Decider), decline_reason: event.reason });
+      Object.assign(set, { decided_at: at, decided_by: JSON.stringify({ type: "user", id: event.by.id, name: event.by.email } satisfies Decider), decline_reason: event.reason, decided_offline_at: extra.clientAt ?? null });
     } else if (event.type === "revoke" || event.type === "end_early") {
       const ender: Ender = event.type === "revoke" ? { type: "user", id: event.by.id, name: event.by.email } : { type: "enduser", id: null, name: row.end_user };
       Object.assign(set, { ends_at: next.endsAt, revoked_by: JSON.stringify(ender), revoke_reason: extra.reason ?? (event.type === "end_early" ? "ended early by the user" : null) });
@@ -235,7 +243,7 @@ async function applyEvent(
   throw new AppError("conflict", "The request is changing too often to decide now; try again.");
 }
 
-function eventDetail(row: Row, set: Partial<Row>, event: RequestEvent, extra: { note?: string | null; reason?: string | null }): Record<string, unknown> {
+function eventDetail(row: Row, set: Partial<Row>, event: RequestEvent, extra: { note?: string | null; reason?: string | null; clientAt?: string | null }): Record<string, unknown> {
   const app = parseJson<RequestApp>(row.app, { path: "?", sha256: "" });
   const d: Record<string, unknown> = { user: row.end_user, path: app.path, sha256: app.sha256, requestedDuration: row.requested_duration };
   if (event.type === "approve") {
@@ -246,6 +254,8 @@ function eventDetail(row: Row, set: Partial<Row>, event: RequestEvent, extra: { 
     if (extra.note) d.note = extra.note;
   }
   if (event.type === "decline") d.reason = event.reason;
+  // Made offline on the admin's device and synced later: when it was made there (issue 5).
+  if (extra.clientAt) d.decidedOfflineAt = extra.clientAt;
   if (event.type === "revoke" || event.type === "end_early") Object.assign(d, { endedAt: set.ends_at, ...(extra.reason ? { reason: extra.reason } : {}) });
   if (event.type === "expire") d.endsAt = row.ends_at;
   return d;
@@ -275,6 +285,7 @@ async function publish(ctx: ServiceContext, o: Outcome): Promise<void> {
       .where("id", "=", o.row.id)
       .where("version", "=", o.row.version)
       .execute();
+    await stampForSync(ctx.db, ctx.dialect, [{ collection: "requests", id: o.row.id }], ctx.now(), ctx.feed);
     if (alreadyApplied) ctx.feed.publish({ kind: "requests", ids: [o.row.id] });
     return;
   }
@@ -289,16 +300,19 @@ async function decide(ctx: ServiceContext, id: string, event: RequestEvent, acto
 
 const userActor = (u: ConsoleUser): Actor => ({ type: "user", id: u.id, name: u.email });
 
-export function approveRequest(ctx: ServiceContext, id: string, by: ConsoleUser, opts: { duration: string | null; note: string | null }): Promise<RequestView> {
-  return decide(ctx, id, { type: "approve", by: { type: "user", id: by.id, email: by.email }, duration: opts.duration }, userActor(by), { note: opts.note });
+/** `clientAt`: when the admin decided on their device, for a decision made offline and synced later (the outbox). */
+export type OfflineOpts = { clientAt?: string | null };
+
+export function approveRequest(ctx: ServiceContext, id: string, by: ConsoleUser, opts: { duration: string | null; note: string | null } & OfflineOpts): Promise<RequestView> {
+  return decide(ctx, id, { type: "approve", by: { type: "user", id: by.id, email: by.email }, duration: opts.duration }, userActor(by), { note: opts.note, clientAt: opts.clientAt });
 }
 
-export function declineRequest(ctx: ServiceContext, id: string, by: ConsoleUser, reason: string): Promise<RequestView> {
-  return decide(ctx, id, { type: "decline", by: { type: "user", id: by.id, email: by.email }, reason }, userActor(by), { reason });
+export function declineRequest(ctx: ServiceContext, id: string, by: ConsoleUser, reason: string, opts: OfflineOpts = {}): Promise<RequestView> {
+  return decide(ctx, id, { type: "decline", by: { type: "user", id: by.id, email: by.email }, reason }, userActor(by), { reason, clientAt: opts.clientAt });
 }
 
-export function revokeRequest(ctx: ServiceContext, id: string, by: ConsoleUser, reason: string | null): Promise<RequestView> {
-  return decide(ctx, id, { type: "revoke", by: { type: "user", id: by.id, email: by.email } }, userActor(by), { reason });
+export function revokeRequest(ctx: ServiceContext, id: string, by: ConsoleUser, reason: string | null, opts: OfflineOpts = {}): Promise<RequestView> {
+  return decide(ctx, id, { type: "revoke", by: { type: "user", id: by.id, email: by.email } }, userActor(by), { reason, clientAt: opts.clientAt });
 }
 
 // ── The agent's calls ────────────────────────────────────────────────────────────────────────────────
@@ -369,6 +383,7 @@ export async function submitRequest(ctx: ServiceContext, computer: AgentComputer
     decision_bundle_version: null,
     applied_at: null,
     version: 1,
+    decided_offline_at: null,
   };
   const inserted = await ctx.db.transaction().execute(async (trx: Transaction<Database>) => {
     const r = await trx.insertInto("requests").values(row).onConflict((oc) => oc.columns(["computer_id", "client_ref"]).doNothing()).executeTakeFirst();
@@ -427,7 +442,7 @@ export function waitForRequestChange(ctx: ServiceContext, id: string, ms: number
     };
     const timer = setTimeout(done, ms);
     const unsubscribe = ctx.feed.subscribe((c) => {
-      if (c.kind === "requests" && c.ids.includes(id)) done();
+      if ((c.kind === "requests" && c.ids.includes(id)) || c.kind === "resync") done();
     });
     signal.addEventListener("abort", done);
   });
@@ -451,14 +466,12 @@ export async function sweepRequests(ctx: ServiceContext): Promise<{ expired: num
   let expired = 0;
   let lapsed = 0;
   const system: Actor = { type: "system", name: "expiry sweeper" };
-  for (const r of due) {
-    try {
-      await decide(ctx, r.id, { type: "expire" }, system);
-      expired++;
-    } catch (e) {
-      if (!(e instanceof AppError)) throw e; // someone else ended it first
-    }
-  }
+  // Many grants may end in the same second (a site-wide window): end them in batches, one transaction each,
+  // then rebuild each computer's bundle once, so the last of them is recorded on time too.
+  const ended: Outcome[] = [];
+  for (let i = 0; i < due.length; i += EXPIRE_BATCH) ended.push(...(await expireBatch(ctx, due.slice(i, i + EXPIRE_BATCH).map((r) => r.id), system)));
+  expired = ended.length;
+  await publishMany(ctx, ended);
   for (const r of lapsing) {
     try {
       await decide(ctx, r.id, { type: "lapse" }, system);
@@ -468,6 +481,79 @@ export async function sweepRequests(ctx: ServiceContext): Promise<{ expired: num
     }
   }
   return { expired, lapsed };
+}
+
+const EXPIRE_BATCH = 500;
+
+/**
+ * Expires these grants in one transaction, each by the state machine with its own conditional update and event.
+ * On PostgreSQL the rows are locked first (SKIP LOCKED: a grant being revoked right now is left to the revoke),
+ * before the audit chain's lock, the same order every single decision takes, so the two never deadlock.
+ */
+async function expireBatch(ctx: ServiceContext, ids: string[], actor: Actor): Promise<Outcome[]> {
+  const now = ctx.now();
+  const at = now.toISOString();
+  return ctx.db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom("requests").selectAll().where("id", "in", ids).where("status", "=", "approved").where("ends_at", "<=", at).orderBy("id");
+    if (ctx.dialect === "postgres") q = q.forUpdate().skipLocked();
+    const out: Outcome[] = [];
+    const events: NewEvent[] = [];
+    const ending = new Map<string, Row>();
+    for (const row of await q.execute()) if (!("refused" in transition(stateOf(row), { type: "expire" }, now))) ending.set(row.id, row);
+    if (ending.size === 0) return out;
+    // Expiry changes only the status (the state machine keeps the rest): one UPDATE for the batch. The rows are locked
+    // (PostgreSQL) or the writer is alone (SQLite), and "still approved" keeps it to those nobody ended meanwhile.
+    const set = { status: "expired", updated_at: at, decision_bundle_version: null, applied_at: null };
+    const ended = await trx
+      .updateTable("requests")
+      .set((eb) => ({ ...set, version: eb("version", "+", 1) }))
+      .where("id", "in", [...ending.keys()])
+      .where("status", "=", "approved")
+      .returning("id")
+      .execute();
+    const endedIds = new Set(ended.map((r) => r.id));
+    for (const row of ending.values()) {
+      if (!endedIds.has(row.id)) continue;
+      const next: Partial<Row> = { ...set, version: row.version + 1 };
+      events.push({ type: "request.expired", actor, computerId: row.computer_id, requestId: row.id, endUser: row.end_user, detail: eventDetail(row, next, { type: "expire" }, {}) });
+      out.push({ row: { ...row, ...next } as Row, changedBundle: true });
+    }
+    // One event each, appended together (one turn of the audit chain's lock).
+    await appendEvents(trx, ctx.dialect, events, now);
+    return out;
+  });
+}
+
+/** publish() for many outcomes at once: one change for the console, one bundle rebuild per computer. */
+async function publishMany(ctx: ServiceContext, outcomes: Outcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  ctx.feed.publish({ kind: "requests", ids: outcomes.map((o) => o.row.id) });
+  const byComputer = new Map<string, Outcome[]>();
+  for (const o of outcomes.filter((x) => x.changedBundle)) byComputer.set(o.row.computer_id, [...(byComputer.get(o.row.computer_id) ?? []), o]);
+  if (byComputer.size === 0) return;
+  await markBundlesStale(ctx, [...byComputer.keys()]);
+  for (const [computerId, group] of byComputer) {
+    const computer = await ctx.db.selectFrom("computers").select(["id", "name"]).where("id", "=", computerId).executeTakeFirst();
+    if (!computer) continue;
+    let signed = await currentBundle(ctx, computer);
+    for (let attempt = 0; attempt < 3 && group.some((o) => signed.bundle.grants.some((g) => g.requestId === o.row.id) !== (o.row.status === "approved")); attempt++) {
+      await markBundlesStale(ctx, [computerId]);
+      signed = await currentBundle(ctx, computer);
+    }
+    const version = signed.bundle.version;
+    const fresh = await ctx.db.selectFrom("computers").select("applied_bundle_version").where("id", "=", computerId).executeTakeFirst();
+    const alreadyApplied = (fresh?.applied_bundle_version ?? 0) >= version;
+    for (const o of group) {
+      await ctx.db
+        .updateTable("requests")
+        .set({ decision_bundle_version: version, applied_at: alreadyApplied ? ctx.now().toISOString() : null })
+        .where("id", "=", o.row.id)
+        .where("version", "=", o.row.version)
+        .execute();
+    }
+    await stampForSync(ctx.db, ctx.dialect, group.map((o) => ({ collection: "requests" as const, id: o.row.id })), ctx.now(), ctx.feed);
+    if (alreadyApplied) ctx.feed.publish({ kind: "requests", ids: group.map((o) => o.row.id) });
+  }
 }
 
 /** The next moment the sweeper has work: the earliest end of an approved grant or lapse of a pending request. */
@@ -483,23 +569,27 @@ export async function nextSweepAt(ctx: ServiceContext): Promise<number | null> {
 /** Yields `{ at, ids }` for every request change until `signal` aborts. Bursts are merged into one yield. */
 export async function* requestChanges(ctx: ServiceContext, signal: AbortSignal | undefined): AsyncGenerator<{ at: string; ids: string[] }> {
   const pending = new Set<string>();
+  // Changes may have been missed (another server's notices were lost): yield an empty list, "look again".
+  let resync = false;
   let wake: (() => void) | null = null;
   const unsubscribe = ctx.feed.subscribe((c) => {
-    if (c.kind !== "requests") return;
-    for (const id of c.ids) pending.add(id);
+    if (c.kind === "resync") resync = true;
+    else if (c.kind !== "requests") return;
+    else for (const id of c.ids) pending.add(id);
     wake?.();
   });
   const onAbort = () => wake?.();
   signal?.addEventListener("abort", onAbort);
   try {
     while (!signal?.aborted) {
-      if (pending.size === 0) {
+      if (pending.size === 0 && !resync) {
         await new Promise<void>((r) => (wake = r));
         wake = null;
         continue;
       }
       const ids = [...pending];
       pending.clear();
+      resync = false;
       yield { at: ctx.now().toISOString(), ids };
     }
   } finally {

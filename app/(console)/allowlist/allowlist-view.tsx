@@ -8,6 +8,8 @@ import { APP_RULE_LABELS, APP_RULE_TYPES, APP_RULE_VALUE_FIELD, describeAppRule,
 import { can } from "../../../core/roles";
 import { useConsoleUser } from "../../_components/console-shell";
 import { Alert, Button, cx, EmptyState, Field, inputClass, PageHeader, Panel, PlusIcon, Spinner, stackTable } from "../../_components/ui";
+import type { AllowlistDoc } from "../../../core/sync";
+import { useLocalFirst, useServerOnly } from "../../_lib/db/sync-provider";
 import { errorCode, errorIssues, errorMessage } from "../../_lib/errors";
 import { useTRPC } from "../../_lib/trpc";
 
@@ -34,7 +36,12 @@ export function AllowlistView() {
   const user = useConsoleUser();
   const mayWrite = can(user.role, "policies.write");
   const queryClient = useQueryClient();
-  const list = useQuery(trpc.allowlist.list.queryOptions());
+  // From the local store (live, and there offline); adding and removing entries needs the network.
+  const list = useLocalFirst(
+    "allowlist",
+    useQuery({ ...trpc.allowlist.list.queryOptions(), enabled: useServerOnly() }),
+    (docs: AllowlistDoc[]) => ({ entries: [...docs].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id.localeCompare(b.id)) }),
+  );
   const [form, setForm] = useState<FormState>(EMPTY);
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.allowlist.list.queryKey() });

@@ -8,6 +8,8 @@ import { can } from "../../../core/roles";
 import { useConsoleUser } from "../../_components/console-shell";
 import { CopyButton } from "../../_components/copy-button";
 import { Alert, Badge, Button, cx, EmptyState, PageHeader, Panel, PlusIcon, Spinner, stackTable } from "../../_components/ui";
+import type { ComputerDoc } from "../../../core/sync";
+import { useLocalFirst, useServerOnly } from "../../_lib/db/sync-provider";
 import { errorMessage } from "../../_lib/errors";
 import { formatExact, formatRelative } from "../../_lib/format";
 import { useTRPC } from "../../_lib/trpc";
@@ -17,7 +19,12 @@ export function ComputersView() {
   const user = useConsoleUser();
   const mayEnroll = can(user.role, "computers.enroll");
   const [token, setToken] = useState<EnrollmentToken | null>(null);
-  const list = useQuery({ ...trpc.computers.list.queryOptions(), refetchInterval: token ? 3_000 : 30_000 });
+  // From the local store (live, and there offline); from the server only when this browser keeps no store.
+  const list = useLocalFirst(
+    "computers",
+    useQuery({ ...trpc.computers.list.queryOptions(), refetchInterval: token ? 3_000 : 30_000, enabled: useServerOnly() }),
+    (docs: ComputerDoc[]) => ({ computers: [...docs].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id.localeCompare(b.id)) }),
+  );
   const create = useMutation(trpc.computers.createEnrollmentToken.mutationOptions({ onSuccess: setToken }));
   const now = useNow(30_000);
 

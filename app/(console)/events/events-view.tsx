@@ -13,6 +13,7 @@ import { summarizeEvent } from "../../_lib/audit-format";
 import { errorMessage } from "../../_lib/errors";
 import { browserTimeZone, formatExact, formatShort } from "../../_lib/format";
 import { useTRPC } from "../../_lib/trpc";
+import { OfflineRecentEvents } from "./recent-events";
 
 type Form = { from: string; to: string; type: string; computerId: string; endUser: string; consoleUser: string; policyId: string; text: string };
 const EMPTY: Form = { from: "", to: "", type: "", computerId: "", endUser: "", consoleUser: "", policyId: "", text: "" };
@@ -80,6 +81,8 @@ export function EventsView() {
         description="The Just-In-Time events report: who had elevation, on which computer, for what, when, on whose approval and why. Each event carries the hash of the one before it."
         actions={exports}
       />
+
+      <OfflineRecentEvents />
 
       <AuditVerification compact />
 

@@ -6,6 +6,8 @@ import type { PolicyView } from "../../../core/console-api";
 import { can } from "../../../core/roles";
 import { useConsoleUser } from "../../_components/console-shell";
 import { Alert, Button, cx, EmptyState, LinkButton, PageHeader, Panel, PlusIcon, Spinner, StatusBadge, stackTable } from "../../_components/ui";
+import type { PolicyDoc } from "../../../core/sync";
+import { useLocalFirst, useOutboxAction, useServerOnly, useSync } from "../../_lib/db/sync-provider";
 import { errorMessage } from "../../_lib/errors";
 import { describeList, describePolicyDuration, describeScope, describeUsers, formatExact } from "../../_lib/format";
 import { useTRPC } from "../../_lib/trpc";
@@ -15,10 +17,16 @@ export function PoliciesView() {
   const user = useConsoleUser();
   const mayWrite = can(user.role, "policies.write");
   const queryClient = useQueryClient();
-  const list = useQuery(trpc.policies.list.queryOptions());
+  // From the local store (live, and there offline); Deploy and Disable go through the outbox.
+  const sync = useSync();
+  const list = useLocalFirst(
+    "policies",
+    useQuery({ ...trpc.policies.list.queryOptions(), enabled: useServerOnly() }),
+    (docs: PolicyDoc[]) => ({ policies: [...docs].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id)) as unknown as PolicyView[] }),
+  );
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.policies.list.queryKey() });
-  const deploy = useMutation(trpc.policies.deploy.mutationOptions({ onSuccess: invalidate }));
-  const disable = useMutation(trpc.policies.disable.mutationOptions({ onSuccess: invalidate }));
+  const deploy = useOutboxAction("policy.deploy", useMutation(trpc.policies.deploy.mutationOptions({ onSuccess: invalidate })));
+  const disable = useOutboxAction("policy.disable", useMutation(trpc.policies.disable.mutationOptions({ onSuccess: invalidate })));
   const busyId = deploy.isPending ? deploy.variables?.id : disable.isPending ? disable.variables?.id : undefined;
   const actionError = deploy.error ?? disable.error;
 
@@ -38,7 +46,7 @@ export function PoliciesView() {
         actions={createButton}
       />
       <div aria-live="polite" className="mb-4 empty:mb-0">
-        {actionError && <Alert title="The policy was not changed">{errorMessage(actionError)}</Alert>}
+        {actionError ? <Alert title="The policy was not changed">{errorMessage(actionError)}</Alert> : null}
       </div>
       {list.isPending ? (
         <Spinner label="Loading policies…" />
@@ -79,6 +87,7 @@ export function PoliciesView() {
                     policy={p}
                     mayWrite={mayWrite}
                     busy={busyId === p.id}
+                    waiting={sync.waiting.some((e) => e.kind.startsWith("policy.") && e.payload.id === p.id)}
                     onDeploy={() => deploy.mutate({ id: p.id })}
                     onDisable={() => disable.mutate({ id: p.id })}
                   />
@@ -92,7 +101,21 @@ export function PoliciesView() {
   );
 }
 
-function PolicyRow({ policy: p, mayWrite, busy, onDeploy, onDisable }: { policy: PolicyView; mayWrite: boolean; busy: boolean; onDeploy: () => void; onDisable: () => void }) {
+function PolicyRow({
+  policy: p,
+  mayWrite,
+  busy,
+  waiting,
+  onDeploy,
+  onDisable,
+}: {
+  policy: PolicyView;
+  mayWrite: boolean;
+  busy: boolean;
+  waiting: boolean;
+  onDeploy: () => void;
+  onDisable: () => void;
+}) {
   const t = stackTable;
   const mayDeploy = p.effectiveStatus === "draft" || p.effectiveStatus === "disabled" || (p.effectiveStatus === "expired" && p.duration.type === "fixed");
   return (
@@ -103,6 +126,7 @@ function PolicyRow({ policy: p, mayWrite, busy, onDeploy, onDisable }: { policy:
             {p.name}
           </Link>
           {p.description && <div className="mt-0.5 line-clamp-2 text-xs font-normal text-zinc-500 sm:max-w-48">{p.description}</div>}
+          {waiting && <div className="mt-0.5 text-xs font-medium text-amber-800">Waiting to sync</div>}
         </div>
       </td>
       <td data-label="Users" className={cx(t.cell, "text-zinc-700")}>

@@ -7,6 +7,8 @@ import { describeDuration } from "../../../core/duration";
 import type { RequestView } from "../../../core/request";
 import { useConsoleUser } from "../../_components/console-shell";
 import { Alert, Button, Field, inputClass } from "../../_components/ui";
+import { isLostRace, refusalInDialog } from "../../_lib/db/refusal-text";
+import { useOutbox, useSync } from "../../_lib/db/sync-provider";
 import { errorCode, errorMessage } from "../../_lib/errors";
 import { useTRPC } from "../../_lib/trpc";
 import { appTitle, grantableDurations } from "./request-format";
@@ -43,24 +45,54 @@ export function DecisionDialog({ request, kind, onClose }: { request: RequestVie
   const approve = useMutation(trpc.requests.approve.mutationOptions({ onSuccess: done, onError: refreshOnConflict }));
   const decline = useMutation(trpc.requests.decline.mutationOptions({ onSuccess: done, onError: refreshOnConflict }));
   const revoke = useMutation(trpc.requests.revoke.mutationOptions({ onSuccess: done, onError: refreshOnConflict }));
-  const mutation = kind === "approve" ? approve : kind === "decline" ? decline : revoke;
+  const online = kind === "approve" ? approve : kind === "decline" ? decline : revoke;
+  // With the local store open, a decision is an outbox entry: pushed at once when online (the dialog waits for the
+  // server's answer), kept as "waiting to sync" when offline.
+  const outbox = useOutbox();
+  const sync = useSync();
+  const [queued, setQueued] = useState<{ busy: boolean; refused: string | null }>({ busy: false, refused: null });
+  const mutation = outbox.ready
+    ? { isPending: queued.busy, isError: queued.refused !== null, error: queued.refused }
+    : { isPending: online.isPending, isError: online.isError, error: online.error as unknown };
+
+  async function send(input: Record<string, unknown> & { id: string }) {
+    if (!outbox.ready) {
+      if (kind === "approve") approve.mutate(input as Parameters<typeof approve.mutate>[0]);
+      else if (kind === "decline") decline.mutate(input as Parameters<typeof decline.mutate>[0]);
+      else revoke.mutate(input as Parameters<typeof revoke.mutate>[0]);
+      return;
+    }
+    setQueued({ busy: true, refused: null });
+    try {
+      const outcome = await outbox.write(`request.${kind}`, input);
+      if (outcome.status === "refused") {
+        // Shown here, so it need not wait in the sync panel as well.
+        sync.dismiss(outcome.entry.id);
+        setQueued({ busy: false, refused: refusalInDialog(outcome.message) });
+      } else await done(); // the request's own page reads the server directly
+    } catch (err) {
+      setQueued({ busy: false, refused: errorMessage(err) });
+    }
+  }
 
   function submit(e: FormEvent) {
     e.preventDefault();
     const trimmed = text.trim();
     if (kind === "approve") {
-      approve.mutate({ id: request.id, ...(duration !== request.requestedDuration ? { duration } : {}), ...(trimmed ? { note: trimmed } : {}) });
+      void send({ id: request.id, ...(duration !== request.requestedDuration ? { duration } : {}), ...(trimmed ? { note: trimmed } : {}) });
     } else if (kind === "decline") {
       if (!trimmed) {
         setTextError(["Enter a reason: the user sees it on their computer."]);
         requestAnimationFrame(() => document.getElementById(`${titleId}-text`)?.focus());
         return;
       }
-      decline.mutate({ id: request.id, reason: trimmed });
+      void send({ id: request.id, reason: trimmed });
     } else {
-      revoke.mutate({ id: request.id, ...(trimmed ? { reason: trimmed } : {}) });
+      void send({ id: request.id, ...(trimmed ? { reason: trimmed } : {}) });
     }
   }
+  const refusedTitle = (error: unknown) =>
+    typeof error === "string" ? (isLostRace(error) ? "Someone else was first" : "Not done") : errorCode(error) === "CONFLICT" ? "Someone else was first" : "Not done";
 
   const already = request.approvals.length;
   const twoPerson = request.approvalsNeeded > 1;
@@ -135,7 +167,7 @@ export function DecisionDialog({ request, kind, onClose }: { request: RequestVie
 
         <div aria-live="polite" className="empty:hidden">
           {mutation.isError && (
-            <Alert title={errorCode(mutation.error) === "CONFLICT" ? "Someone else was first" : "Not done"}>{errorMessage(mutation.error)}</Alert>
+            <Alert title={refusedTitle(mutation.error)}>{typeof mutation.error === "string" ? mutation.error : errorMessage(mutation.error)}</Alert>
           )}
         </div>
 

@@ -6,6 +6,8 @@ import type { ReactNode } from "react";
 import { describeDuration } from "../../../core/duration";
 import type { RequestView } from "../../../core/request";
 import { Badge, Button, cx, Panel } from "../../_components/ui";
+import { OUTBOX_LABELS } from "../../_components/sync-status";
+import { useSync } from "../../_lib/db/sync-provider";
 import { formatExact, formatRelative } from "../../_lib/format";
 import type { DecisionKind } from "./decision-dialog";
 import { appTitle, describeApplied, formatClock, formatCountdown, formatSpan, isActive, REQUEST_STATUS_LABELS, REQUEST_STATUS_STYLES } from "./request-format";
@@ -26,12 +28,15 @@ export function RequestCard({
   mayDecide,
   onDecide,
   headingLevel = 3,
+  notice,
 }: {
   request: RequestView;
   now: number;
   mayDecide: boolean;
   onDecide: (kind: DecisionKind) => void;
   headingLevel?: 2 | 3;
+  /** What the local store knows about this request's unsynced or refused decisions. */
+  notice?: ReactNode;
 }) {
   const headingId = `request-${r.id}-heading`;
   const Heading = headingLevel === 2 ? "h2" : "h3";
@@ -55,6 +60,7 @@ export function RequestCard({
         </header>
 
         <RequestFacts request={r} now={now} />
+        {notice}
 
         {(r.status === "pending" || active) && mayDecide && (
           <div className="flex flex-col gap-2 pt-1 sm:flex-row sm:justify-end">
@@ -238,4 +244,38 @@ function Fact({ label, wide, children }: { label: string; wide?: boolean; childr
       <dd className="mt-0.5 text-zinc-800">{children}</dd>
     </div>
   );
+}
+
+/** A decision made on this device that waits to sync, or that the server refused (e.g. someone else was first). */
+export function RequestSyncNotice({ requestId }: { requestId: string }) {
+  const sync = useSync();
+  const waiting = sync.waiting.filter((e) => e.payload.id === requestId);
+  const refused = sync.refused.filter((e) => e.payload.id === requestId);
+  if (waiting.length === 0 && refused.length === 0) return null;
+  return (
+    <div className="space-y-2">
+      {waiting.map((e) => (
+        <p key={e.id} className="flex items-center gap-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-inset ring-amber-300">
+          <span aria-hidden="true">⏳</span>
+          <span>
+            <span className="font-medium">Waiting to sync</span>: {OUTBOX_LABELS[e.kind]} ({describeWhen(e.clientAt)})
+          </span>
+        </p>
+      ))}
+      {refused.map((e) => (
+        <div key={e.id} role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-900 ring-1 ring-inset ring-red-300">
+          <p>
+            <span className="font-medium">Your {OUTBOX_LABELS[e.kind].toLowerCase()} was not accepted:</span> {e.message ?? "refused by the server."}
+          </p>
+          <Button variant="ghost" className="mt-1" onClick={() => sync.dismiss(e.id)}>
+            Dismiss
+          </Button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function describeWhen(iso: string): string {
+  return `made at ${new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
 }

@@ -7,10 +7,12 @@ import type { RequestListFilter, RequestView } from "../../../core/request";
 import { can } from "../../../core/roles";
 import { useConsoleUser } from "../../_components/console-shell";
 import { Alert, Badge, cx, EmptyState, PageHeader, Spinner } from "../../_components/ui";
+import type { RequestDoc } from "../../_lib/db/contract";
+import { useLocalDocs, useSync } from "../../_lib/db/sync-provider";
 import { errorMessage } from "../../_lib/errors";
 import { useTRPC } from "../../_lib/trpc";
 import { DecisionDialog, type DecisionKind } from "./decision-dialog";
-import { RequestCard } from "./request-card";
+import { RequestCard, RequestSyncNotice } from "./request-card";
 import { isActive } from "./request-format";
 import { useLiveRequests, useNow, type LiveState } from "./use-live-requests";
 
@@ -32,10 +34,30 @@ export function RequestsView() {
   const live = useLiveRequests();
   const now = useNow(1_000);
 
-  const pending = useQuery({ ...trpc.requests.list.queryOptions({ status: "pending" }), refetchInterval: SAFETY_REFETCH_MS });
-  const active = useQuery({ ...trpc.requests.list.queryOptions({ status: "active" }), refetchInterval: SAFETY_REFETCH_MS });
-  const history = useQuery({ ...trpc.requests.list.queryOptions({ status: "history", limit: 100 }), enabled: tab === "history" });
-  const queries = { pending, active, history };
+  // The lists come from the local store (replicated, and there offline); straight from the server only when
+  // this browser cannot keep a store.
+  const sync = useSync();
+  const serverOnly = sync.unavailable;
+  const pendingOnline = useQuery({ ...trpc.requests.list.queryOptions({ status: "pending" }), refetchInterval: SAFETY_REFETCH_MS, enabled: serverOnly });
+  const activeOnline = useQuery({ ...trpc.requests.list.queryOptions({ status: "active" }), refetchInterval: SAFETY_REFETCH_MS, enabled: serverOnly });
+  const historyOnline = useQuery({ ...trpc.requests.list.queryOptions({ status: "history", limit: 100 }), enabled: serverOnly && tab === "history" });
+  const pendingLocal = useLocalDocs<RequestDoc>("requests", { status: "pending" });
+  const activeLocal = useLocalDocs<RequestDoc>("requests", { status: "approved" });
+  const historyLocal = useLocalDocs<RequestDoc>("requests", { status: { $nin: ["pending", "approved"] } }, [{ updatedAt: "desc" }], 100, tab === "history");
+  const local = (docs: RequestDoc[] | undefined, order: (a: RequestDoc, b: RequestDoc) => number) => ({
+    isPending: docs === undefined,
+    isError: false as const,
+    error: null,
+    data: docs && { requests: [...docs].sort(order) as RequestView[] },
+  });
+  const queries = serverOnly
+    ? { pending: pendingOnline, active: activeOnline, history: historyOnline }
+    : {
+        pending: local(pendingLocal, (a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)),
+        active: local(activeLocal, (a, b) => (a.endsAt ?? "").localeCompare(b.endsAt ?? "") || a.id.localeCompare(b.id)),
+        history: local(historyLocal, () => 0),
+      };
+  const { pending, active } = queries;
   const current = queries[tab];
 
   // A grant whose time ran out leaves Active at once, before the server's sweeper says so.
@@ -112,7 +134,13 @@ export function RequestsView() {
           <ul className="space-y-3" aria-label={`${TABS.find((t) => t.key === tab)!.label} requests`}>
             {shown.map((r) => (
               <li key={r.id}>
-                <RequestCard request={r} now={now} mayDecide={mayDecide} onDecide={(kind) => setDialog({ request: r, kind })} />
+                <RequestCard
+                  request={r}
+                  now={now}
+                  mayDecide={mayDecide && !sync.waiting.some((e) => e.payload.id === r.id)}
+                  onDecide={(kind) => setDialog({ request: r, kind })}
+                  notice={<RequestSyncNotice requestId={r.id} />}
+                />
               </li>
             ))}
           </ul>

@@ -8,6 +8,8 @@ import { SettingsSchema, type Settings } from "../../../core/settings";
 import { issuesFromZod } from "../../../core/parse-result";
 import { useConsoleUser } from "../../_components/console-shell";
 import { Alert, Button, cx, Field, FieldErrors, inputClass, Panel, PlusIcon, Spinner } from "../../_components/ui";
+import type { SettingsDoc } from "../../../core/sync";
+import { useLocalDocs, useOutbox, useSync } from "../../_lib/db/sync-provider";
 import { errorIssues, errorMessage } from "../../_lib/errors";
 import { UNIT_LABELS, type DurationUnit, type RuleRow } from "../../_lib/policy-form";
 import { useTRPC } from "../../_lib/trpc";
@@ -24,7 +26,14 @@ import {
 
 export function SettingsForm() {
   const trpc = useTRPC();
+  const sync = useSync();
   const settings = useQuery(trpc.settings.get.queryOptions());
+  // Offline, the settings come from the local store (as last synced); online, fresh from the server.
+  const local = useLocalDocs<SettingsDoc>("settings");
+  if ((!sync.online || settings.fetchStatus === "paused" || settings.isError) && local?.[0]) {
+    const { id: _id, updatedAt: _at, _deleted, ...stored } = local[0];
+    return <LoadedSettingsForm settings={stored} />;
+  }
   if (settings.isPending) return <Spinner label="Loading settings…" />;
   if (settings.isError) return <Alert title="Could not load the settings">{errorMessage(settings.error)}</Alert>;
   return <LoadedSettingsForm settings={settings.data} />;
@@ -41,6 +50,10 @@ function LoadedSettingsForm({ settings }: { settings: Settings }) {
   const [form, setForm] = useState<SettingsFormState>(() => settingsToForm(settings, nextKey));
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [saved, setSaved] = useState(false);
+  // With the local store open, Save writes an outbox entry: pushed at once online, kept until the network returns offline.
+  const outbox = useOutbox();
+  const { dismiss } = useSync();
+  const [queued, setQueued] = useState<{ busy: boolean; error: string | null; waiting: boolean }>({ busy: false, error: null, waiting: false });
 
   const save = useMutation(
     trpc.settings.update.mutationOptions({
@@ -92,6 +105,28 @@ function LoadedSettingsForm({ settings }: { settings: Settings }) {
       return;
     }
     setErrors({});
+    if (outbox.ready) {
+      const next = parsed.data;
+      setQueued({ busy: true, error: null, waiting: false });
+      outbox
+        .write("settings.update", next)
+        .then((o) => {
+          if (o.status === "accepted") {
+            void queryClient.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
+            setBase(next);
+            setSaved(true);
+            setQueued({ busy: false, error: null, waiting: false });
+          } else if (o.status === "waiting") {
+            setBase(next);
+            setQueued({ busy: false, error: null, waiting: true });
+          } else {
+            dismiss(o.entry.id);
+            setQueued({ busy: false, error: o.message ?? "The server refused the change.", waiting: false });
+          }
+        })
+        .catch((e: unknown) => setQueued({ busy: false, error: errorMessage(e), waiting: false }));
+      return;
+    }
     save.mutate(parsed.data);
   }
 
@@ -114,6 +149,12 @@ function LoadedSettingsForm({ settings }: { settings: Settings }) {
         )}
         {save.isError && errorIssues(save.error).length === 0 && <Alert title="The settings were not saved">{errorMessage(save.error)}</Alert>}
         {saved && <Alert tone="success" title="Settings saved.">They apply to new requests from now on.</Alert>}
+        {queued.error && <Alert title="The settings were not saved">{queued.error}</Alert>}
+        {queued.waiting && (
+          <Alert tone="info" title="Saved on this device: waiting to sync.">
+            They are sent to the server when the network returns, and checked again there.
+          </Alert>
+        )}
       </div>
 
       <fieldset disabled={!mayWrite} className="min-w-0 space-y-6">
@@ -252,7 +293,7 @@ function LoadedSettingsForm({ settings }: { settings: Settings }) {
 
       {mayWrite && (
         <div className="sticky bottom-0 -mx-4 flex flex-col-reverse gap-3 border-t border-zinc-200 bg-white/95 px-4 py-3 backdrop-blur sm:static sm:mx-0 sm:flex-row sm:justify-end sm:bg-transparent sm:px-0 sm:pt-6">
-          <Button type="submit" disabled={save.isPending} aria-busy={save.isPending || undefined}>
+          <Button type="submit" disabled={save.isPending || queued.busy} aria-busy={save.isPending || queued.busy || undefined}>
             Save settings
           </Button>
         </div>

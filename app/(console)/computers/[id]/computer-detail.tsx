@@ -15,7 +15,7 @@ export function ComputerDetail({ id }: { id: string }) {
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-        <Link href="/computers" className="text-indigo-700 hover:underline">
+        <Link href="/computers" className="inline-flex min-h-11 items-center text-indigo-700 hover:underline">
           Computers
         </Link>
       </nav>

@@ -82,7 +82,7 @@ export function PolicyDetail({ id }: { id: string }) {
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
-        <Link href="/policies" className="hover:text-zinc-800 hover:underline">
+        <Link href="/policies" className="inline-flex min-h-11 items-center hover:text-zinc-800 hover:underline">
           Policies
         </Link>
         <span aria-hidden="true"> / </span>

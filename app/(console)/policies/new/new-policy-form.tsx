@@ -10,6 +10,7 @@ import { parsePolicyFile } from "../../../../core/policy";
 import { can } from "../../../../core/roles";
 import { useConsoleUser } from "../../../_components/console-shell";
 import { Alert, Button, cx, Field, FieldErrors, inputClass, LinkButton, PageHeader, Panel, PlusIcon } from "../../../_components/ui";
+import { useOutbox } from "../../../_lib/db/sync-provider";
 import { errorCode, errorIssues, errorMessage } from "../../../_lib/errors";
 import { browserTimeZone } from "../../../_lib/format";
 import {
@@ -89,6 +90,7 @@ export function NewPolicyForm({ editing }: { editing?: PolicyFormEditing } = {})
     }),
   );
   const create = editing ? updateMutation : createMutation;
+  const outbox = useOutbox();
   const verb = editing ? "save" : "create";
 
   function showErrors(next: Record<string, string[]>) {
@@ -143,6 +145,14 @@ export function NewPolicyForm({ editing }: { editing?: PolicyFormEditing } = {})
       return;
     }
     setErrors({});
+    // Offline, the policy waits in the outbox ("Waiting to sync" under Policies) and the server checks it on sync.
+    if (!navigator.onLine && outbox.ready) {
+      const written = editing
+        ? outbox.write("policy.update", { id: editing.id, policy: file as unknown as Record<string, unknown> }, 0)
+        : outbox.write("policy.create", file as unknown as Record<string, unknown>, 0);
+      void written.then(() => router.push("/policies")).catch((err: unknown) => showErrors({ form: [errorMessage(err)] }));
+      return;
+    }
     if (editing) updateMutation.mutate({ id: editing.id, policy: file });
     else createMutation.mutate(file);
   }
@@ -162,7 +172,7 @@ export function NewPolicyForm({ editing }: { editing?: PolicyFormEditing } = {})
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
-        <Link href="/policies" className="hover:text-zinc-800 hover:underline">
+        <Link href="/policies" className="inline-flex min-h-11 items-center hover:text-zinc-800 hover:underline">
           Policies
         </Link>
         <span aria-hidden="true"> / </span>

@@ -1,0 +1,217 @@
+// bench/sync: how long a fresh console (a new browser profile, just signed in) takes to replicate 10,000 requests and
+// 1,000 policies from a real server into its RxDB store (IndexedDB through Dexie) and render the Requests page,
+// against the floor: writing the same documents straight into IndexedDB in the same browser. Also the first-load
+// JS of the Requests page from `next build` (the gzipped scripts its prerendered HTML references).
+// Uses the production build in NEXT_DIST_DIR (default .next): build first. BENCH_REQUESTS / BENCH_POLICIES scale it.
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { chromium } from "@playwright/test";
+import { openDatabase } from "../../server/db/connect";
+import { startServer, ROOT } from "../../e2e/support";
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
+const POLICIES = Number(process.env.BENCH_POLICIES ?? 1_000);
+const PENDING = Math.min(200, REQUESTS);
+const ACTIVE = Math.min(300, REQUESTS - PENDING);
+const OWNER = { email: "bench@example.com", password: "bench password 123" };
+const DIST = process.env.NEXT_DIST_DIR || ".next";
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+function firstLoadJs(): { files: number; raw: number; gzip: number } {
+  const html = readFileSync(join(ROOT, DIST, "server", "app", "requests.html"), "utf8");
+  const srcs = [...new Set([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!))].filter((s) => s.startsWith("/_next/static/"));
+  let raw = 0;
+  let gzip = 0;
+  for (const src of srcs) {
+    const file = join(ROOT, DIST, "static", decodeURIComponent(src.slice("/_next/static/".length)));
+    const body = readFileSync(file);
+    raw += body.length;
+    gzip += gzipSync(body, { level: 9 }).length;
+  }
+  return { files: srcs.length, raw, gzip };
+}
+
+async function seed(dataDir: string) {
+  const { db } = openDatabase({ databaseUrl: null, dataDir });
+  const t0 = Date.parse("2026-01-01T00:00:00Z");
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const computerId = randomUUID();
+  await db
+    .insertInto("computers")
+    .values({ id: computerId, name: "bench-01", name_key: "bench-01", os: "linux", agent_version: "bench", token_hash: randomUUID(), enrolled_at: iso(t0), last_seen_at: iso(t0), applied_bundle_version: null })
+    .execute();
+  let stamp = t0;
+  const changes: { collection: string; doc_id: string; updated_at: string; owner_id: null }[] = [];
+  const policies = Array.from({ length: POLICIES }, (_, i) => {
+    const id = randomUUID();
+    const at = iso(t0 + i * 1000);
+    changes.push({ collection: "policies", doc_id: id, updated_at: iso(++stamp), owner_id: null });
+    return {
+      id,
+      name: `Policy ${String(i).padStart(4, "0")}`,
+      name_key: `policy ${String(i).padStart(4, "0")}`,
+      description: "Build tools while the new toolchain rolls out",
+      computers: JSON.stringify(["bench-01"]),
+      users: JSON.stringify([`user${i}`]),
+      duration: JSON.stringify({ type: "fixed", length: "2h" }),
+      applications: JSON.stringify([{ type: "fileHash", sha256: "a".repeat(64) }]),
+      status: "draft",
+      revision: 1,
+      deployed_at: null,
+      created_by: null,
+      created_at: at,
+      updated_at: at,
+    };
+  });
+  // History first, then active, then pending: the pending ones are stamped last, so once the Pending tab shows all
+  // of them every request has replicated.
+  const requests = Array.from({ length: REQUESTS }, (_, i) => {
+    const id = randomUUID();
+    const created = t0 + i * 60_000;
+    const kind = i < REQUESTS - PENDING - ACTIVE ? "history" : i < REQUESTS - PENDING ? "active" : "pending";
+    const now = Date.now();
+    const status = kind === "history" ? (i % 3 === 0 ? "declined" : "expired") : kind === "active" ? "approved" : "pending";
+    changes.push({ collection: "requests", doc_id: id, updated_at: iso(++stamp), owner_id: null });
+    return {
+      id,
+      computer_id: computerId,
+      end_user: `user${i % 500}`,
+      app: JSON.stringify({ path: `/opt/tools/tool-${i % 200}`, sha256: "b".repeat(64) }),
+      requested_duration: "1h",
+      justification: `Ticket ${i}: patch the build farm before the release`,
+      status,
+      created_at: iso(kind === "pending" ? now - (REQUESTS - i) * 1000 : created),
+      updated_at: iso(created + 1000),
+      lapses_at: kind === "pending" ? iso(now + 86_400_000) : null,
+      decided_at: kind === "pending" ? null : iso(created + 1000),
+      decided_by: kind === "pending" ? null : JSON.stringify({ type: "user", id: "bench", name: OWNER.email }),
+      approvals: "[]",
+      approvals_needed: 1,
+      granted_duration: kind === "pending" || status === "declined" ? null : "1h",
+      starts_at: kind === "active" ? iso(now) : status === "expired" ? iso(created + 1000) : null,
+      ends_at: kind === "active" ? iso(now + 3_600_000) : status === "expired" ? iso(created + 3_601_000) : null,
+      note: null,
+      decline_reason: status === "declined" ? "Not now" : null,
+      revoked_by: null,
+      revoke_reason: null,
+      extends_request_id: null,
+      client_ref: null,
+      decision_bundle_version: null,
+      applied_at: null,
+      version: 1,
+      decided_offline_at: null,
+    };
+  });
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < policies.length; i += 200) await trx.insertInto("policies").values(policies.slice(i, i + 200)).execute();
+    for (let i = 0; i < requests.length; i += 100) await trx.insertInto("requests").values(requests.slice(i, i + 100)).execute();
+    for (let i = 0; i < changes.length; i += 500) await trx.insertInto("sync_changes").values(changes.slice(i, i + 500)).execute();
+  });
+  await db.destroy();
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, DIST, "BUILD_ID"))) throw new Error(`no production build in ${DIST}: run npm run build first`);
+  const js = firstLoadJs();
+  const server = await startServer({ ADMIN_EMAIL: OWNER.email, ADMIN_PASSWORD: OWNER.password });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const s0 = Date.now();
+    await seed(server.dataDir);
+    console.log(`seeded ${REQUESTS} requests and ${POLICIES} policies in ${Date.now() - s0} ms`);
+
+    const replicate: number[] = [];
+    const floor: number[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      // A fresh console: a new profile (empty IndexedDB), signed in, then the Requests page.
+      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const page = await context.newPage();
+      const login = await context.request.post(`${server.url}/api/trpc/auth.login`, { data: OWNER });
+      if (!login.ok()) throw new Error(`sign-in failed: ${await login.text()}`);
+      const t0 = Date.now();
+      await page.goto(`${server.url}/requests`);
+      await page.getByRole("button", { name: /^Sync: Synced/ }).first().waitFor({ timeout: 300_000 });
+      await page.getByRole("tab", { name: new RegExp(`Pending.*${PENDING}`) }).waitFor({ timeout: 300_000 });
+      await page.getByRole("article").first().waitFor();
+      replicate.push(Date.now() - t0);
+
+      if (process.env.BENCH_DEBUG) {
+        const pulled = await page.evaluate(async () => {
+          const t = performance.now();
+          let n = 0;
+          for (const collection of ["requests", "policies"]) {
+            let checkpoint: unknown = null;
+            for (;;) {
+              const input = encodeURIComponent(JSON.stringify({ collection, checkpoint, limit: 1000 }));
+              const res = (await (await fetch(`/api/trpc/sync.pull?input=${input}`)).json()) as { result: { data: { documents: unknown[]; checkpoint: unknown } } };
+              n += res.result.data.documents.length;
+              if (res.result.data.documents.length < 1000) break;
+              checkpoint = res.result.data.checkpoint;
+            }
+          }
+          return { ms: performance.now() - t, n, nav: performance.getEntriesByType("navigation")[0]?.duration };
+        });
+        console.log(`debug: pulling ${pulled.n} documents over HTTP alone: ${Math.round(pulled.ms)} ms; navigation ${Math.round(pulled.nav ?? 0)} ms`);
+      }
+      // The floor: the same documents (fetched first, untimed) written straight into IndexedDB, in this browser.
+      const ms = await page.evaluate(async () => {
+        const docs: unknown[] = [];
+        for (const collection of ["requests", "policies"]) {
+          let checkpoint: unknown = null;
+          for (;;) {
+            const input = encodeURIComponent(JSON.stringify({ collection, checkpoint, limit: 1000 }));
+            const res = (await (await fetch(`/api/trpc/sync.pull?input=${input}`)).json()) as { result: { data: { documents: unknown[]; checkpoint: unknown } } };
+            docs.push(...res.result.data.documents);
+            if (res.result.data.documents.length < 1000) break;
+            checkpoint = res.result.data.checkpoint;
+          }
+        }
+        const open = indexedDB.open(`floor-${Math.random()}`, 1);
+        open.onupgradeneeded = () => open.result.createObjectStore("docs", { keyPath: "id" });
+        const idb = await new Promise<IDBDatabase>((res, rej) => {
+          open.onsuccess = () => res(open.result);
+          open.onerror = () => rej(open.error);
+        });
+        const start = performance.now();
+        await new Promise<void>((res, rej) => {
+          const tx = idb.transaction("docs", "readwrite");
+          const store = tx.objectStore("docs");
+          for (const d of docs) store.put(d);
+          tx.oncomplete = () => res();
+          tx.onerror = () => rej(tx.error);
+        });
+        const took = performance.now() - start;
+        idb.close();
+        return { took, count: docs.length };
+      });
+      if (ms.count !== REQUESTS + POLICIES) throw new Error(`the floor wrote ${ms.count} documents, expected ${REQUESTS + POLICIES}`);
+      floor.push(ms.took);
+      console.log(`run ${rep + 1}: replicate + render ${replicate[rep]} ms; IndexedDB floor ${Math.round(ms.took)} ms`);
+      await context.close();
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const r = median(replicate);
+    const f = median(floor);
+    console.log("");
+    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Chromium headless; SQLite`);
+    console.log(`documents: ${REQUESTS} requests (${PENDING} pending, ${ACTIVE} active) + ${POLICIES} policies`);
+    console.log(`fresh console, replicate + render Requests (median of ${REPS}): ${r} ms`);
+    console.log(`floor, the same documents straight into IndexedDB (median of ${REPS}): ${Math.round(f)} ms`);
+    console.log(`ratio: ${(r / f).toFixed(2)} (target ≤ 3)`);
+    console.log(`first-load JS of /requests: ${js.files} scripts, ${(js.raw / 1024).toFixed(1)} kB raw, ${(js.gzip / 1024).toFixed(1)} kB gzip (target ≤ 250 kB gzip)`);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
