@@ -151,7 +151,8 @@ function runThroughSudo(conn: AgentConnection, path: string, args: string[]): Pr
     const child = spawn("sudo", ["-n", "-u", "root", path, ...args], { stdio: "inherit" });
     child.once("spawn", () => {
       void conn.ask({ op: "track", pid: child.pid, path }).then((r) => {
-        if (r.error) err(`jit: the agent could not track the command (${r.message ?? r.error})`);
+        // A command that has already finished (and closed the connection) has nothing left to track.
+        if (r.error && child.exitCode === null && child.signalCode === null) err(`jit: the agent could not track the command (${r.message ?? r.error})`);
       });
     });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
