@@ -264,8 +264,28 @@ export function useLocalDocs<T>(
   useEffect(() => {
     if (!store) return;
     const [sel, srt, lim] = JSON.parse(key) as [Record<string, unknown>, Record<string, "asc" | "desc">[] | undefined, number | undefined];
-    const sub = store.db[name].find({ selector: sel, ...(srt ? { sort: srt } : {}), ...(lim ? { limit: lim } : {}) }).$.subscribe((rows) => setDocs(rows.map((r) => r.toJSON(true) as unknown as T)));
-    return () => sub.unsubscribe();
+    // While a first replication writes thousands of documents in batches, re-render at most every 100 ms with the
+    // newest result, not once per batch: the first answer comes at once, later ones are coalesced.
+    // (Done by hand rather than with rxjs's throttleTime, which would put rxjs into the first-load bundle.)
+    let latest: { toJSON: (withMeta: boolean) => unknown }[] | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const show = () => {
+      if (latest) setDocs(latest.map((r) => r.toJSON(true) as T));
+      latest = null;
+    };
+    const sub = store.db[name].find({ selector: sel, ...(srt ? { sort: srt } : {}), ...(lim ? { limit: lim } : {}) }).$.subscribe((rows) => {
+      latest = rows;
+      if (timer) return;
+      show();
+      timer = setTimeout(function again() {
+        timer = latest ? setTimeout(again, 100) : null;
+        show();
+      }, 100);
+    });
+    return () => {
+      sub.unsubscribe();
+      if (timer) clearTimeout(timer);
+    };
   }, [store, name, key]);
   return store ? docs : undefined;
 }
