@@ -1,5 +1,6 @@
 // Command-line plumbing shared by the commands: strict parsing, and the two kinds of failure a user sees.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ClsidRuleSchema } from "../core/app-rule";
 
 /** Bad usage (unknown or missing flag, bad value): one line, the command's usage, exit 2. */
 export class UsageError extends Error {
@@ -77,4 +78,12 @@ export function out(line = ""): void {
 }
 export function err(line: string): void {
   process.stderr.write(line + "\n");
+}
+
+/** `--clsid`: a COM class id as the CLSID rule type writes it (braces optional), or null when not given. */
+export function parseClsidOption(value: string | boolean | undefined): string | null {
+  if (typeof value !== "string") return null;
+  const c = ClsidRuleSchema.shape.clsid.safeParse(value);
+  if (!c.success) throw new UsageError(`--clsid: ${c.error.issues[0]?.message ?? "not a CLSID"}`);
+  return c.data;
 }

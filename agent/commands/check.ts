@@ -1,10 +1,9 @@
 // `jit-agent check`: may this user run this file elevated now? Probes the file for real and decides from the
 // cached bundle only, so it works offline and never waits on the server.
 import { join } from "node:path";
-import { ClsidRuleSchema } from "../../core/app-rule";
 import type { Bundle } from "../../core/bundle";
 import { decide, type AppIdentity, type Decision } from "../../core/decide";
-import { CliError, COMMON_OPTIONS, out, parseCommandArgs, required, UsageError } from "../args";
+import { CliError, COMMON_OPTIONS, out, parseClsidOption, parseCommandArgs, required, UsageError } from "../args";
 import { probeIdentity, ProbeCache } from "../probe/identity";
 import { StateFileError, type StateStore } from "../state";
 import { loadCachedBundle } from "../trusted-bundle";
@@ -125,12 +124,7 @@ export const checkCommand: Command = {
     const user = required(v.user, "user", "USER").trim();
     const path = required(v.path, "path", "PATH");
     if (path.includes("\0")) throw new UsageError("--path must not hold a NUL character");
-    let clsid: string | null = null;
-    if (v.clsid !== undefined) {
-      const c = ClsidRuleSchema.shape.clsid.safeParse(v.clsid);
-      if (!c.success) throw new UsageError(`--clsid: ${c.error.issues[0]?.message ?? "not a CLSID"}`);
-      clsid = c.data;
-    }
+    const clsid = parseClsidOption(v.clsid);
 
     let r: CheckResult;
     // Denied: may the user ask for elevation, and with which exact command (requests, issue 4).

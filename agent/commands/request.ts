@@ -3,11 +3,10 @@
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { ClsidRuleSchema } from "../../core/app-rule";
 import type { Bundle, BundleRequestSettings } from "../../core/bundle";
 import { describeDuration, DURATION_PATTERN, durationMs } from "../../core/duration";
 import type { AgentRequestView, SubmitRequest } from "../../core/protocol";
-import { CliError, COMMON_OPTIONS, err, out, parseCommandArgs, parseSeconds, required, UsageError } from "../args";
+import { CliError, COMMON_OPTIONS, err, out, parseClsidOption, parseCommandArgs, parseSeconds, required, UsageError } from "../args";
 import { probeIdentity, ProbeCache } from "../probe/identity";
 import { enqueue, dropQueued, getRequest, isUnreachable, newClientRef, submitRequest } from "../request-client";
 import type { AgentConfig, StateStore } from "../state";
@@ -165,12 +164,7 @@ export const requestCommand: Command = {
       clsid: { type: "string" },
       json: { type: "boolean" },
     });
-    let clsid: string | null = null;
-    if (typeof v.clsid === "string") {
-      const c = ClsidRuleSchema.shape.clsid.safeParse(v.clsid);
-      if (!c.success) throw new UsageError(`--clsid: ${c.error.issues[0]?.message ?? "not a CLSID"}`);
-      clsid = c.data;
-    }
+    const clsid = parseClsidOption(v.clsid);
     const user = required(v.user, "user", "USER").trim();
     const path = required(v.path, "path", "PATH");
     if (path.includes("\0")) throw new UsageError("--path must not hold a NUL character");
