@@ -180,6 +180,8 @@ describe.skipIf(TEST_DB !== "postgres")("fail-over between servers", () => {
       const sentAfter = Date.now() - backAt;
       console.log(`a request queued while every server was down was sent ${sentAfter} ms after one came back`);
       expect(sentAfter).toBeLessThan(3_000);
+      // The server records it before the agent hears back and drops it from its queue file.
+      await until(async () => (await loadQueue(agents[0]!.store)).length === 0, 5_000, "queue emptied once the server acknowledged");
       expect(await loadQueue(agents[0]!.store)).toEqual([]);
     } finally {
       await client.end();
