@@ -197,3 +197,39 @@ export function ComingNext({ title, description, items }: { title: string; descr
     </>
   );
 }
+
+/** A form section: its title and description beside (or above, on a phone) its fields. */
+export function Section({ title, description, children }: { title: string; description?: string; children: ReactNode }) {
+  return (
+    <Panel className="p-5 sm:p-6">
+      <section className="grid gap-5 md:grid-cols-[14rem_minmax(0,1fr)] md:gap-8">
+        <div>
+          <h2 className="text-base font-semibold text-zinc-900">
+            {title}
+          </h2>
+          {description && <p className="mt-1 text-sm text-zinc-500">{description}</p>}
+        </div>
+        <div className="min-w-0 space-y-5">{children}</div>
+      </section>
+    </Panel>
+  );
+}
+
+/** A radio choice drawn as a card, the whole card clickable. */
+export function Radio({ name, id, label, description, checked, onChange }: { name: string; id: string; label: string; description?: string; checked: boolean; onChange: () => void }) {
+  return (
+    <label
+      htmlFor={id}
+      className={cx(
+        "flex min-h-11 cursor-pointer items-start gap-3 rounded-lg border px-3 py-2.5 text-sm transition-colors",
+        checked ? "border-indigo-500 bg-indigo-50/60 ring-1 ring-indigo-500" : "border-zinc-300 bg-white hover:bg-zinc-50",
+      )}
+    >
+      <input id={id} type="radio" name={name} checked={checked} onChange={onChange} className="mt-0.5 size-4 shrink-0 accent-indigo-600" />
+      <span>
+        <span className="block font-medium text-zinc-900">{label}</span>
+        {description && <span className="block text-zinc-500">{description}</span>}
+      </span>
+    </label>
+  );
+}

@@ -2,12 +2,12 @@
 // Settings → requests rules, Autonomous Approval and Two-person approval: one form, checked with the core
 // settings schema before it is sent, each problem beside its field.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { can } from "../../../core/roles";
 import { SettingsSchema, type Settings } from "../../../core/settings";
 import { issuesFromZod } from "../../../core/parse-result";
 import { useConsoleUser } from "../../_components/console-shell";
-import { Alert, Button, cx, Field, FieldErrors, inputClass, Panel, PlusIcon, Spinner } from "../../_components/ui";
+import { Alert, Button, cx, Field, FieldErrors, inputClass, PlusIcon, Radio, Section, Spinner } from "../../_components/ui";
 import type { SettingsDoc } from "../../../core/sync";
 import { useLocalDocs, useOutbox, useSync } from "../../_lib/db/sync-provider";
 import { errorIssues, errorMessage } from "../../_lib/errors";
@@ -545,41 +545,6 @@ function DurationInput({
       )}
       <FieldErrors id={`${id}-error`} errors={errors} />
     </div>
-  );
-}
-
-function Section({ title, description, children }: { title: string; description?: string; children: ReactNode }) {
-  // Not labelled by its heading: the section's on/off checkbox carries the same words (Autonomous Approval).
-  return (
-    <Panel className="p-5 sm:p-6">
-      <section className="grid gap-5 md:grid-cols-[14rem_minmax(0,1fr)] md:gap-8">
-        <div>
-          <h2 className="text-base font-semibold text-zinc-900">
-            {title}
-          </h2>
-          {description && <p className="mt-1 text-sm text-zinc-500">{description}</p>}
-        </div>
-        <div className="min-w-0 space-y-5">{children}</div>
-      </section>
-    </Panel>
-  );
-}
-
-function Radio({ name, id, label, description, checked, onChange }: { name: string; id: string; label: string; description?: string; checked: boolean; onChange: () => void }) {
-  return (
-    <label
-      htmlFor={id}
-      className={cx(
-        "flex min-h-11 cursor-pointer items-start gap-3 rounded-lg border px-3 py-2.5 text-sm transition-colors",
-        checked ? "border-indigo-500 bg-indigo-50/60 ring-1 ring-indigo-500" : "border-zinc-300 bg-white hover:bg-zinc-50",
-      )}
-    >
-      <input id={id} type="radio" name={name} checked={checked} onChange={onChange} className="mt-0.5 size-4 shrink-0 accent-indigo-600" />
-      <span>
-        <span className="block font-medium text-zinc-900">{label}</span>
-        {description && <span className="block text-zinc-500">{description}</span>}
-      </span>
-    </label>
   );
 }
 
