@@ -33,6 +33,8 @@ export const EVENT_TYPES = {
   "agent.grant_ended": "Grant ended on the computer",
   "agent.process_ended": "Elevated process ended on the computer (its grant ended)",
   "audit.segment_pruned": "Old audit segment exported and pruned",
+  "audit.verify_failed": "Audit trail verification failed",
+  "webhook.changed": "Webhook added, changed or removed",
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

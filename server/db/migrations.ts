@@ -6,6 +6,7 @@ import { m0002Policies } from "./migrations/0002-policies";
 import { m0003Audit } from "./migrations/0003-audit";
 import { m0004Requests } from "./migrations/0004-requests";
 import { m0005Sync } from "./migrations/0005-sync";
+import { m0006Notifications } from "./migrations/0006-notifications";
 
 const migrations: Record<string, Migration> = {
   "0001_spine": m0001Spine,
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   "0003_audit": m0003Audit,
   "0004_requests": m0004Requests,
   "0005_sync": m0005Sync,
+  "0006_notifications": m0006Notifications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

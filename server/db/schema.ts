@@ -189,6 +189,49 @@ export interface OutboxTable {
   created_at: string;
 }
 
+export interface PushSubscriptionsTable {
+  id: string;
+  user_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  label: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+export interface NotificationPrefsTable {
+  user_id: string;
+  email_enabled: number;
+  email_events: string;
+  updated_at: string;
+}
+export interface WebhooksTable {
+  id: string;
+  name: string;
+  url: string;
+  secret: string;
+  events: string;
+  format: string;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+export interface NotificationDeliveriesTable {
+  id: string;
+  channel: string;
+  target_id: string;
+  event_seq: number;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -206,6 +249,10 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   sync_changes: SyncChangesTable;
   outbox: OutboxTable;
+  push_subscriptions: PushSubscriptionsTable;
+  notification_prefs: NotificationPrefsTable;
+  webhooks: WebhooksTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;

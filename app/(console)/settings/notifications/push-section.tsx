@@ -1,0 +1,5 @@
+"use client";
+// Placeholder until its owner fills it in (issue 9).
+export function PushSection() {
+  return null;
+}
