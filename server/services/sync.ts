@@ -341,6 +341,8 @@ async function finish(ctx: ServiceContext, user: ConsoleUser, id: string, outcom
 
 /** How often the stream looks for changes nobody announced (agent events, another server's writes). */
 export const STREAM_POLL_MS = 2000;
+/** Feed messages arriving within this many ms of each other lead to one read of the newest stamps. */
+export const STREAM_COALESCE_MS = 50;
 
 async function newestStamps(ctx: ServiceContext): Promise<Map<SyncCollection, Checkpoint>> {
   const out = new Map<SyncCollection, Checkpoint>();
@@ -365,8 +367,8 @@ type Watcher = { listeners: Set<(changed: Map<SyncCollection, Checkpoint>) => vo
 const watchers = new WeakMap<ServiceContext, Watcher>();
 
 /**
- * One look-out per server process, shared by every open stream: on each change-feed message (and every
- * STREAM_POLL_MS, for writes nobody announced) it reads the newest stamp of each collection once and tells the
+ * One look-out per server process, shared by every open stream: on change-feed messages (a burst counts once; and
+ * every STREAM_POLL_MS, for writes nobody announced) it reads the newest stamp of each collection once and tells the
  * streams which ones moved.
  */
 function watch(ctx: ServiceContext, listener: (changed: Map<SyncCollection, Checkpoint>) => void): () => void {
@@ -400,7 +402,17 @@ function watch(ctx: ServiceContext, listener: (changed: Map<SyncCollection, Chec
         running = false;
       }
     };
-    const unsubscribe = ctx.feed.subscribe(() => void look());
+    // A burst of feed messages (thousands of agents checking in) becomes one look per STREAM_COALESCE_MS.
+    let soon: NodeJS.Timeout | null = null;
+    const lookSoon = () => {
+      if (soon) return;
+      soon = setTimeout(() => {
+        soon = null;
+        void look();
+      }, STREAM_COALESCE_MS);
+      soon.unref?.();
+    };
+    const unsubscribe = ctx.feed.subscribe(lookSoon);
     const timer = setInterval(() => void look(), STREAM_POLL_MS);
     timer.unref?.();
     void look();
@@ -409,6 +421,7 @@ function watch(ctx: ServiceContext, listener: (changed: Map<SyncCollection, Chec
       stop: () => {
         unsubscribe();
         clearInterval(timer);
+        if (soon) clearTimeout(soon);
         watchers.delete(ctx);
       },
     };
