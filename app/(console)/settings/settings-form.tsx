@@ -337,28 +337,18 @@ function AutoRuleEditor({
         </Field>
         <Checkbox id={`${id}-enabled`} label="Rule enabled" checked={rule.enabled} onChange={(v) => onChange({ enabled: v })} />
 
-        <div className="space-y-2">
-          <Field
-            id={`${id}-users`}
-            label="Trusted users"
-            hint={rule.allUsers ? "Every user on the chosen computers." : "Account names on the computers, separated by commas or one per line."}
-            errors={errors[`${id}-users`]}
-          >
-            {(p) => (
-              <textarea
-                {...p}
-                rows={2}
-                autoCapitalize="off"
-                spellCheck={false}
-                disabled={rule.allUsers}
-                value={rule.allUsers ? "" : rule.users}
-                onChange={(e) => onChange({ users: e.target.value })}
-                className={inputClass}
-              />
-            )}
-          </Field>
-          <Checkbox id={`${id}-allUsers`} label="All users" checked={rule.allUsers} onChange={(v) => onChange({ allUsers: v })} errors={errors[`${id}-allUsers`]} />
-        </div>
+        <NamesOrAll
+          id={`${id}-users`}
+          allId={`${id}-allUsers`}
+          label="Trusted users"
+          allLabel="All users"
+          hint={rule.allUsers ? "Every user on the chosen computers." : "Account names on the computers, separated by commas or one per line."}
+          names={rule.users}
+          all={rule.allUsers}
+          errors={errors}
+          onNames={(users) => onChange({ users })}
+          onAll={(allUsers) => onChange({ allUsers })}
+        />
 
         <fieldset className="space-y-3" aria-describedby={errors[`${id}-apps`] ? `${id}-apps-error` : undefined}>
           <legend className="text-sm font-medium text-zinc-800">Applications</legend>
@@ -388,34 +378,18 @@ function AutoRuleEditor({
           )}
         </fieldset>
 
-        <div className="space-y-2">
-          <Field
-            id={`${id}-computers`}
-            label="Computers"
-            hint={rule.allComputers ? "Every enrolled computer." : "Computer names (or patterns such as build-*), separated by commas or one per line."}
-            errors={errors[`${id}-computers`]}
-          >
-            {(p) => (
-              <textarea
-                {...p}
-                rows={2}
-                autoCapitalize="off"
-                spellCheck={false}
-                disabled={rule.allComputers}
-                value={rule.allComputers ? "" : rule.computers}
-                onChange={(e) => onChange({ computers: e.target.value })}
-                className={inputClass}
-              />
-            )}
-          </Field>
-          <Checkbox
-            id={`${id}-allComputers`}
-            label="All computers"
-            checked={rule.allComputers}
-            onChange={(v) => onChange({ allComputers: v })}
-            errors={errors[`${id}-allComputers`]}
-          />
-        </div>
+        <NamesOrAll
+          id={`${id}-computers`}
+          allId={`${id}-allComputers`}
+          label="Computers"
+          allLabel="All computers"
+          hint={rule.allComputers ? "Every enrolled computer." : "Computer names (or patterns such as build-*), separated by commas or one per line."}
+          names={rule.computers}
+          all={rule.allComputers}
+          errors={errors}
+          onNames={(computers) => onChange({ computers })}
+          onAll={(allComputers) => onChange({ allComputers })}
+        />
 
         <DurationInput
           id={`${id}-maxDuration`}
@@ -431,6 +405,41 @@ function AutoRuleEditor({
 }
 
 /** A list of app rule rows (the policy form's rule row), with Add and Remove. */
+/** A list of names typed one per line (or comma-separated), or "All …" ticked instead (the list is then off). */
+function NamesOrAll(props: {
+  id: string;
+  allId: string;
+  label: string;
+  allLabel: string;
+  hint: string;
+  names: string;
+  all: boolean;
+  errors: Record<string, string[]>;
+  onNames: (names: string) => void;
+  onAll: (all: boolean) => void;
+}) {
+  const { id, allId, errors } = props;
+  return (
+    <div className="space-y-2">
+      <Field id={id} label={props.label} hint={props.hint} errors={errors[id]}>
+        {(p) => (
+          <textarea
+            {...p}
+            rows={2}
+            autoCapitalize="off"
+            spellCheck={false}
+            disabled={props.all}
+            value={props.all ? "" : props.names}
+            onChange={(e) => props.onNames(e.target.value)}
+            className={inputClass}
+          />
+        )}
+      </Field>
+      <Checkbox id={allId} label={props.allLabel} checked={props.all} onChange={props.onAll} errors={errors[allId]} />
+    </div>
+  );
+}
+
 function AppRuleList({
   id,
   legend,
