@@ -4,20 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { acceptBundle } from "../core/bundle";
 import type { PolicyFileInput } from "../core/policy";
 import { bundleEtag } from "../core/protocol";
-import { apiClient, signedInClient, startTestServer, TEST_DB, trpcCode, type TestServer } from "./test-support";
+import { apiClient, enrollComputer, setUpOwner, signedInClient, startTestServer, TEST_DB, TEST_OWNER, testPolicy, trpcCode, type TestServer } from "./test-support";
 
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 const HASH = "a".repeat(64);
 
-const policy = (over: Partial<PolicyFileInput> = {}): PolicyFileInput => ({
-  name: "Build tools",
-  computers: ["build-01"],
-  users: ["alice"],
-  duration: { type: "fixed", length: "2h" },
-  applications: [{ type: "fileHash", sha256: HASH }],
-  deploy: true,
-  ...over,
-});
+const policy = (over: Partial<PolicyFileInput> = {}): PolicyFileInput => testPolicy(over, HASH);
 
 let srv: TestServer;
 beforeEach(async () => {
@@ -28,21 +20,12 @@ afterEach(async () => {
 });
 
 async function owner() {
-  await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-  return (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
+  return (await setUpOwner(srv.url)).client;
 }
 
 async function enroll(name = "build-01") {
   const admin = await owner();
-  const { token } = await admin.computers.createEnrollmentToken.mutate();
-  const res = await fetch(`${srv.url}/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, name, os: "linux test", agentVersion: "0.1.0" }),
-  });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { computer: { id: string }; agentToken: string; publicKey: string };
-  return { admin, token, ...body };
+  return { admin, ...(await enrollComputer(srv.url, admin, name)) };
 }
 
 const pull = (agentToken: string, headers: Record<string, string> = {}, wait = 0) =>
@@ -146,7 +129,7 @@ describe(`server on ${TEST_DB}`, () => {
   });
 
   it("enrolls with a one-time token and refuses it the second time", async () => {
-    const { token, computer, agentToken, admin } = await enroll();
+    const { enrollmentToken: token, computer, agentToken, admin } = await enroll();
     expect(agentToken).toMatch(/^jat_/);
     const again = await fetch(`${srv.url}/agent/v1/enroll`, {
       method: "POST",

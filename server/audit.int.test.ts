@@ -16,19 +16,11 @@ import { enqueueEvent, flushEvents, pendingEvents } from "../agent/events-queue"
 import { StateStore } from "../agent/state";
 import { auditArchiveDir } from "./audit-jobs";
 import { pruneAudit, verifyChain } from "./services/audit";
-import { apiClient, signedInClient, startTestServer, TEST_DB, trpcCode, type TestServer } from "./test-support";
+import { apiClient, enrollComputer, setUpOwner, signedInClient, startTestServer, TEST_DB, TEST_OWNER, testPolicy, trpcCode, type TestServer } from "./test-support";
 
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 const HASH = "a".repeat(64);
-const policy = (over: Partial<PolicyFileInput> = {}): PolicyFileInput => ({
-  name: "Build tools",
-  computers: ["build-01"],
-  users: ["alice"],
-  duration: { type: "fixed", length: "2h" },
-  applications: [{ type: "fileHash", sha256: HASH }],
-  deploy: true,
-  ...over,
-});
+const policy = (over: Partial<PolicyFileInput> = {}): PolicyFileInput => testPolicy(over, HASH);
 
 let srv: TestServer | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,21 +35,8 @@ async function start(opts: Parameters<typeof startTestServer>[0] = {}) {
   return srv;
 }
 
-async function owner(s: TestServer) {
-  await apiClient(s.url).auth.setupOwner.mutate(OWNER);
-  return signedInClient(s.url, OWNER.email, OWNER.password);
-}
-
-async function enroll(s: TestServer, admin: Awaited<ReturnType<typeof owner>>["client"], name = "build-01") {
-  const { token } = await admin.computers.createEnrollmentToken.mutate();
-  const res = await fetch(`${s.url}/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, name, os: "linux test", agentVersion: "0.1.0" }),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { computer: { id: string }; agentToken: string };
-}
+const owner = (s: TestServer) => setUpOwner(s.url);
+const enroll = (s: TestServer, admin: ReturnType<typeof apiClient>, name = "build-01") => enrollComputer(s.url, admin, name);
 
 const postEvents = (s: TestServer, agentToken: string, events: unknown[]) =>
   fetch(`${s.url}/agent/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${agentToken}` }, body: JSON.stringify({ events }) });

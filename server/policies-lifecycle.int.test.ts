@@ -6,21 +6,13 @@ import { decide } from "../core/decide";
 import type { PolicyFileInput } from "../core/policy";
 import { createPublicKey, verify } from "node:crypto";
 import { expirePolicies } from "./services/policies";
-import { apiClient, signedInClient, startTestServer, TEST_DB, trpcCode, type TestServer } from "./test-support";
+import { enrollComputer, setUpOwner, startTestServer, TEST_DB, TEST_OWNER, testPolicy, trpcCode, type TestServer } from "./test-support";
 
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 const HASH = "a".repeat(64);
 const OTHER = "b".repeat(64);
 
-const policy = (over: Partial<PolicyFileInput> = {}): PolicyFileInput => ({
-  name: "Build tools",
-  computers: ["build-01"],
-  users: ["alice"],
-  duration: { type: "fixed", length: "2h" },
-  applications: [{ type: "fileHash", sha256: HASH }],
-  deploy: true,
-  ...over,
-});
+const policy = (over: Partial<PolicyFileInput> = {}): PolicyFileInput => testPolicy(over, HASH);
 
 let srv: TestServer;
 let clock = Date.parse("2026-03-01T10:00:00Z");
@@ -33,20 +25,10 @@ afterEach(async () => {
 });
 
 async function owner() {
-  await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-  return (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
+  return (await setUpOwner(srv.url)).client;
 }
 
-async function enroll(admin: Awaited<ReturnType<typeof owner>>, name: string) {
-  const { token } = await admin.computers.createEnrollmentToken.mutate();
-  const res = await fetch(`${srv.url}/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, name, os: "linux test", agentVersion: "0.1.0" }),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { computer: { id: string }; agentToken: string; publicKey: string };
-}
+const enroll = (admin: Awaited<ReturnType<typeof owner>>, name: string) => enrollComputer(srv.url, admin, name);
 
 async function pullBundle(agent: { computer: { id: string }; agentToken: string; publicKey: string }): Promise<Bundle> {
   const res = await fetch(`${srv.url}/agent/v1/bundle`, { headers: { authorization: `Bearer ${agent.agentToken}` } });

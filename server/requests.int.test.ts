@@ -10,9 +10,9 @@ import type { SettingsInput } from "../core/settings";
 import { SettingsSchema } from "../core/settings";
 import { startServer, type RunningServer } from "./app";
 import type { AppRouter } from "./routers";
-import { apiClient, signedInClient, startTestServer, TEST_DB, trpcCode, type TestServer } from "./test-support";
+import { apiClient, enrollComputer, setUpOwner, signedInClient, startTestServer, TEST_DB, TEST_OWNER, trpcCode, type TestServer } from "./test-support";
 
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 const PASSWORD = "a long enough password";
 const SHA = "b".repeat(64);
 const T0 = Date.parse("2026-03-02T10:00:00.000Z");
@@ -27,15 +27,8 @@ let computerId: string;
 beforeEach(async () => {
   clock = T0;
   srv = await startTestServer({ now });
-  await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-  owner = (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
-  const { token } = await owner.computers.createEnrollmentToken.mutate();
-  const res = await fetch(`${srv.url}/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, name: "build-01", os: "linux test", agentVersion: "0.1.0" }),
-  });
-  const body = (await res.json()) as { computer: { id: string }; agentToken: string };
+  owner = (await setUpOwner(srv.url)).client;
+  const body = await enrollComputer(srv.url, owner);
   agentToken = body.agentToken;
   computerId = body.computer.id;
 });

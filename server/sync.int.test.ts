@@ -7,9 +7,9 @@ import type { AgentRequestView } from "../core/protocol";
 import { compareCheckpoints, newOutboxEntry, type Checkpoint, type OutboxEntry, type OutboxKind, type OutboxPayload, type StreamEvent, type SyncCollection } from "../core/sync";
 import type { AppRouter } from "./routers";
 import { appendEvents } from "./services/events";
-import { apiClient, signedInClient, startTestServer, TEST_DB, trpcCode, type TestServer } from "./test-support";
+import { apiClient, enrollComputer, setUpOwner, signedInClient, startTestServer, TEST_DB, TEST_OWNER, trpcCode, type TestServer } from "./test-support";
 
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 const PASSWORD = "a long enough password";
 const SHA = "c".repeat(64);
 const T0 = Date.parse("2026-11-27T10:00:00.000Z");
@@ -24,15 +24,8 @@ let agentToken: string;
 beforeEach(async () => {
   clock = T0;
   srv = await startTestServer({ now });
-  await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-  owner = (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
-  const { token } = await owner.computers.createEnrollmentToken.mutate();
-  const res = await fetch(`${srv.url}/agent/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, name: "build-01", os: "linux test", agentVersion: "0.1.0" }),
-  });
-  agentToken = ((await res.json()) as { agentToken: string }).agentToken;
+  owner = (await setUpOwner(srv.url)).client;
+  agentToken = (await enrollComputer(srv.url, owner)).agentToken;
 });
 afterEach(async () => {
   await srv.stop();

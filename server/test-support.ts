@@ -8,6 +8,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import pg from "pg";
 import pino from "pino";
 import { startServer, type RunningServer } from "./app";
+import type { PolicyFileInput } from "../core/policy";
 import type { ServerEnv } from "./env";
 import type { AppRouter } from "./routers";
 
@@ -82,3 +83,37 @@ export async function signedInClient(baseUrl: string, email: string, password: s
 export function trpcCode(e: unknown): string | undefined {
   return e instanceof TRPCClientError ? (e.data as { code?: string } | undefined)?.code : undefined;
 }
+
+/** The first console user every integration test sets up. */
+export const TEST_OWNER = { email: "owner@example.com", password: "correct horse battery" };
+
+/** Sets up the owner on a fresh server and signs in as them. */
+export async function setUpOwner(baseUrl: string) {
+  await apiClient(baseUrl).auth.setupOwner.mutate(TEST_OWNER);
+  return signedInClient(baseUrl, TEST_OWNER.email, TEST_OWNER.password);
+}
+
+export type EnrolledComputer = { computer: { id: string; name: string }; agentToken: string; publicKey: string; /** The used one-time token. */ enrollmentToken: string };
+
+/** Enrolls a computer through the agent protocol with a fresh token, as `jit-agent enroll` does. */
+export async function enrollComputer(baseUrl: string, admin: ReturnType<typeof apiClient>, name = "build-01"): Promise<EnrolledComputer> {
+  const { token } = await admin.computers.createEnrollmentToken.mutate();
+  const res = await fetch(`${baseUrl}/agent/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, name, os: "linux test", agentVersion: "0.1.0" }),
+  });
+  if (res.status !== 200) throw new Error(`enrolling ${name} answered ${res.status}: ${await res.text()}`);
+  return { ...((await res.json()) as Omit<EnrolledComputer, "enrollmentToken">), enrollmentToken: token };
+}
+
+/** A policy file for tests: build-01, alice, two hours Fixed, one file hash, deployed. */
+export const testPolicy = (over: Partial<PolicyFileInput> = {}, sha256 = "a".repeat(64)): PolicyFileInput => ({
+  name: "Build tools",
+  computers: ["build-01"],
+  users: ["alice"],
+  duration: { type: "fixed", length: "2h" },
+  applications: [{ type: "fileHash", sha256 }],
+  deploy: true,
+  ...over,
+});
