@@ -25,3 +25,9 @@ export function errorIssues(error: unknown): ParseIssue[] {
     (i): i is ParseIssue => typeof i === "object" && i !== null && typeof (i as ParseIssue).path === "string" && typeof (i as ParseIssue).message === "string",
   );
 }
+
+/** A validation message as a sentence: capitalised, with a full stop. */
+export function sentence(s: string): string {
+  const t = s.length ? s[0]!.toUpperCase() + s.slice(1) : s;
+  return t.endsWith(".") ? t : `${t}.`;
+}

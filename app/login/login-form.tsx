@@ -4,9 +4,9 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { CredentialsSchema } from "../../core/console-api";
-import { AuthCard } from "../_components/auth-card";
-import { Alert, Button, Field, inputClass } from "../_components/ui";
-import { errorMessage } from "../_lib/errors";
+import { AuthCard, EmailField, SubmitButton } from "../_components/auth-card";
+import { Alert, Field, inputClass } from "../_components/ui";
+import { errorMessage, sentence } from "../_lib/errors";
 import { useTRPC } from "../_lib/trpc";
 
 export function LoginForm() {
@@ -64,21 +64,12 @@ export function LoginForm() {
     >
       <form onSubmit={submit} noValidate className="space-y-5">
         <div aria-live="polite">{login.isError && <Alert title="Could not sign in">{errorMessage(login.error)}</Alert>}</div>
-        <Field id="email" label="Email" errors={fieldErrors.email}>
-          {(p) => <input {...p} type="email" name="email" autoComplete="username" inputMode="email" required value={email} onChange={(e) => setEmail(e.target.value)} className={inputClass} />}
-        </Field>
+        <EmailField value={email} onChange={setEmail} errors={fieldErrors.email} />
         <Field id="password" label="Password" errors={fieldErrors.password}>
           {(p) => <input {...p} type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} className={inputClass} />}
         </Field>
-        <Button type="submit" className="w-full" disabled={login.isPending} aria-busy={login.isPending || undefined}>
-          {login.isPending ? "Signing in…" : "Sign in"}
-        </Button>
+        <SubmitButton pending={login.isPending} label="Sign in" pendingLabel="Signing in…" />
       </form>
     </AuthCard>
   );
-}
-
-function sentence(s: string): string {
-  const t = s.length ? s[0]!.toUpperCase() + s.slice(1) : s;
-  return t.endsWith(".") ? t : `${t}.`;
 }

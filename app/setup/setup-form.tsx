@@ -4,9 +4,9 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { SetupOwnerSchema } from "../../core/console-api";
-import { AuthCard } from "../_components/auth-card";
-import { Alert, Button, Field, inputClass, Spinner } from "../_components/ui";
-import { errorMessage } from "../_lib/errors";
+import { AuthCard, EmailField, SubmitButton } from "../_components/auth-card";
+import { Alert, Field, inputClass, Spinner } from "../_components/ui";
+import { errorMessage, sentence } from "../_lib/errors";
 import { useTRPC } from "../_lib/trpc";
 
 type Errors = { email?: string[]; password?: string[]; confirm?: string[] };
@@ -70,9 +70,7 @@ export function SetupForm() {
     >
       <form onSubmit={submit} noValidate className="space-y-5">
         <div aria-live="polite">{setup.isError && <Alert title="Could not create the owner">{errorMessage(setup.error)}</Alert>}</div>
-        <Field id="email" label="Email" errors={errors.email}>
-          {(p) => <input {...p} type="email" name="email" autoComplete="username" inputMode="email" required value={email} onChange={(e) => setEmail(e.target.value)} className={inputClass} />}
-        </Field>
+        <EmailField value={email} onChange={setEmail} errors={errors.email} />
         <Field id="password" label="Password" hint="At least 12 characters. A passphrase of a few words is easy to type and hard to guess." errors={errors.password}>
           {(p) => (
             <input {...p} type="password" name="new-password" autoComplete="new-password" required minLength={12} value={password} onChange={(e) => setPassword(e.target.value)} className={inputClass} />
@@ -81,15 +79,8 @@ export function SetupForm() {
         <Field id="confirm-password" label="Confirm password" errors={errors.confirm}>
           {(p) => <input {...p} type="password" name="confirm-password" autoComplete="new-password" required value={confirm} onChange={(e) => setConfirm(e.target.value)} className={inputClass} />}
         </Field>
-        <Button type="submit" className="w-full" disabled={setup.isPending} aria-busy={setup.isPending || undefined}>
-          {setup.isPending ? "Creating…" : "Create owner account"}
-        </Button>
+        <SubmitButton pending={setup.isPending} label="Create owner account" pendingLabel="Creating…" />
       </form>
     </AuthCard>
   );
-}
-
-function sentence(s: string): string {
-  const t = s.length ? s[0]!.toUpperCase() + s.slice(1) : s;
-  return t.endsWith(".") ? t : `${t}.`;
 }
