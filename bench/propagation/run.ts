@@ -5,24 +5,17 @@
 // memory (RSS) idle and while holding N long-polls. `BENCH_N=100,1000` to choose N.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createPublicKey, verify as edVerify } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createTRPCClient, httpLink } from "@trpc/client";
-import { acceptBundle, type Bundle } from "../../core/bundle";
-import { bundleEtag } from "../../core/protocol";
 import type { AppRouter } from "../../server/routers";
+import { holdBundles, pct, pool, rssMb, simAgent, type SimAgent } from "../sim-agents";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const SHA = "e".repeat(64);
 const Ns = (process.env.BENCH_N ?? "100,1000").split(",").map(Number);
 
 // Node's fetch pools connections per origin without a limit, so N parked long-polls get N sockets.
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-}
 
 async function startServerProcess(): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [join(ROOT, "bin", "tsx-run.mjs"), join(ROOT, "bench", "propagation", "server.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
@@ -38,16 +31,6 @@ async function startServerProcess(): Promise<{ url: string; proc: ChildProcess }
   return { url, proc };
 }
 
-async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
-type SimAgent = { i: number; id: string; token: string; version: number | null; requestId: string | null; waiters: Map<string, (at: number) => void>; got: Map<string, number> };
 
 async function runOnce(n: number) {
   const { url, proc } = await startServerProcess();
@@ -64,7 +47,7 @@ async function runOnce(n: number) {
     const r = await fetch(`${url}/agent/v1/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, name: `bench-${String(i).padStart(5, "0")}`, os: "bench", agentVersion: "bench" }) });
     const body = (await r.json()) as { computer: { id: string }; agentToken: string; publicKey: string };
     publicKey = body.publicKey;
-    agents.push({ i, id: body.computer.id, token: body.agentToken, version: null, requestId: null, waiters: new Map(), got: new Map() });
+    agents.push(simAgent(i, body.computer.id, body.agentToken, url));
   });
   const key = createPublicKey(publicKey);
   const verify = (msg: Uint8Array, sig: Uint8Array) => edVerify(null, msg, key, sig);
@@ -79,35 +62,9 @@ async function runOnce(n: number) {
   const rssEnrolled = rssMb(pid);
 
   // N long-polls: each agent holds the newest bundle and asks again at once.
-  let stopping = false;
-  const loops = agents.map(async (a) => {
-    while (!stopping) {
-      try {
-        const headers: Record<string, string> = { authorization: `Bearer ${a.token}` };
-        if (a.version !== null) Object.assign(headers, { "if-none-match": bundleEtag(a.version), "x-bundle-version": String(a.version) });
-        const r = await fetch(`${url}/agent/v1/bundle?wait=${a.version === null ? 0 : 55}`, { headers });
-        if (r.status === 304) {
-          await r.body?.cancel();
-          continue;
-        }
-        const envelope = await r.json();
-        const at = performance.now();
-        const ok = acceptBundle(envelope, { verify, computerId: a.id, lastTrustedVersion: a.version, now: new Date() });
-        if ("refused" in ok) throw new Error(`agent ${a.i} refused a bundle: ${ok.refused.message}`);
-        a.version = ok.bundle.version;
-        for (const g of (ok.bundle as Bundle).grants) {
-          if (!a.got.has(g.requestId)) {
-            a.got.set(g.requestId, at);
-            a.waiters.get(g.requestId)?.(at);
-          }
-        }
-      } catch (e) {
-        if (!stopping) throw e;
-      }
-    }
-  });
+  const hold = holdBundles(agents, verify);
   // Let every agent take its first bundle and park its long-poll.
-  while (agents.some((a) => a.version === null)) await new Promise((r) => setTimeout(r, 50));
+  await hold.ready;
   await new Promise((r) => setTimeout(r, 500));
   let rssPeak = rssMb(pid);
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(pid))), 100);
@@ -159,9 +116,9 @@ async function runOnce(n: number) {
   const concurrent = await phase(8, second);
   clearInterval(sampler);
   const rssHolding = rssMb(pid);
-  stopping = true;
+  const stopped = hold.stop();
   proc.kill("SIGTERM");
-  await Promise.allSettled(loops);
+  await stopped;
   await new Promise((r) => proc.once("exit", r));
 
   return {

@@ -5,17 +5,15 @@
 // servers' memory. `BENCH_N=2000` (default) agents, `BENCH_APPROVALS=200`.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, createPublicKey, verify as edVerify } from "node:crypto";
-import { setMaxListeners } from "node:events";
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import pg from "pg";
-import { acceptBundle, type Bundle } from "../../core/bundle";
-import { bundleEtag } from "../../core/protocol";
 import type { AppRouter } from "../../server/routers";
+import { bundleEtag } from "../../core/protocol";
+import { holdBundles, pct, pool, rssMb, simAgent, type SimAgent } from "../sim-agents";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const N = Number(process.env.BENCH_N ?? 2000);
@@ -23,16 +21,6 @@ const APPROVALS = Math.min(N, Number(process.env.BENCH_APPROVALS ?? 200));
 const PG_ADMIN = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const ADMIN = { email: "bench@example.com", password: "bench password long enough" };
 const SHA = "e".repeat(64);
-
-const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024);
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
-async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
-}
 
 function startServer(databaseUrl: string, extra: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [join(ROOT, "bin", "tsx-run.mjs"), join(ROOT, "server", "api-server-process.ts")], {
@@ -91,7 +79,6 @@ async function pullRate(targets: { url: string; token: string; version: number }
   return count / (ms / 1000);
 }
 
-type SimAgent = { i: number; id: string; token: string; url: string; version: number | null; requestId: string | null; waiters: Map<string, (at: number) => void>; got: Map<string, number> };
 
 // ── Setup: a fresh database, two servers ────────────────────────────────────────────────────────────
 const dbName = `jit_bench_scale_${randomBytes(4).toString("hex")}`;
@@ -123,7 +110,7 @@ try {
     const r = await fetch(`${server.url}/agent/v1/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, name: `bench-${String(i).padStart(5, "0")}`, os: "bench", agentVersion: "bench" }) });
     const body = (await r.json()) as { computer: { id: string }; agentToken: string; publicKey: string };
     publicKey = body.publicKey;
-    agents.push({ i, id: body.computer.id, token: body.agentToken, url: server.url, version: null, requestId: null, waiters: new Map(), got: new Map() });
+    agents.push(simAgent(i, body.computer.id, body.agentToken, server.url));
   });
   const enrollSeconds = (performance.now() - tEnroll) / 1000;
   agents.sort((x, y) => x.i - y.i);
@@ -140,36 +127,8 @@ try {
   const rssEnrolled = servers.map((s) => rssMb(s.proc.pid!));
 
   // N long-polls, each agent on its own server.
-  let stopping = false;
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal); // every long-poll listens on it
-  const loops = agents.map(async (a) => {
-    while (!stopping) {
-      try {
-        const headers: Record<string, string> = { authorization: `Bearer ${a.token}` };
-        if (a.version !== null) Object.assign(headers, { "if-none-match": bundleEtag(a.version), "x-bundle-version": String(a.version) });
-        const r = await fetch(`${a.url}/agent/v1/bundle?wait=${a.version === null ? 0 : 55}`, { headers, signal: controller.signal });
-        if (r.status === 304) {
-          await r.body?.cancel();
-          continue;
-        }
-        const envelope = await r.json();
-        const at = performance.now();
-        const ok = acceptBundle(envelope, { verify, computerId: a.id, lastTrustedVersion: a.version, now: new Date() });
-        if ("refused" in ok) throw new Error(`agent ${a.i} refused a bundle: ${ok.refused.message}`);
-        a.version = ok.bundle.version;
-        for (const g of (ok.bundle as Bundle).grants) {
-          if (!a.got.has(g.requestId)) {
-            a.got.set(g.requestId, at);
-            a.waiters.get(g.requestId)?.(at);
-          }
-        }
-      } catch (e) {
-        if (!stopping) throw e;
-      }
-    }
-  });
-  while (agents.some((a) => a.version === null)) await new Promise((r) => setTimeout(r, 50));
+  const hold = holdBundles(agents, verify);
+  await hold.ready;
   await new Promise((r) => setTimeout(r, 1_000));
   const rssHolding = servers.map((s) => rssMb(s.proc.pid!));
   let rssPeak = [...rssHolding];
@@ -203,9 +162,7 @@ try {
   const rateBare = await pullRate(targets.map((t) => ({ ...t, url: bare!.url })), 32, 5_000);
   const rssEnd = servers.map((s) => rssMb(s.proc.pid!));
 
-  stopping = true;
-  controller.abort();
-  await Promise.allSettled(loops);
+  await hold.stop();
 
   const cross = fromReturn.filter((x) => x.cross).map((x) => x.fromStart);
   const same = fromReturn.filter((x) => !x.cross).map((x) => x.fromStart);
