@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino, { type Logger } from "pino";
 import { backoffDelayMs } from "./backoff";
 import { AgentHttpError } from "./client";
-import { StateFileError, type StateStore } from "./state";
+import { StateFileError, type AgentConfig, type StateStore } from "./state";
 import { flushQueue, loadQueue } from "./request-client";
 import { syncOnce } from "./sync";
 import { loadCachedBundle } from "./trusted-bundle";
@@ -35,6 +35,8 @@ export type DaemonOptions = {
   random?: () => number;
   /** Called after each new bundle version is applied (the sudo back end rewrites its rights at once). */
   onBundleApplied?: (version: number) => Promise<void>;
+  /** Called when queued requests reached the server (the user notifier starts following them). */
+  onRequestsSent?: () => void;
 };
 
 /** An "unchanged" answer faster than this means no long-poll (--wait 0, or a server that does not hold): pace ourselves. */
@@ -55,6 +57,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   let failures = 0;
   let startedLogged = false;
 
+  /** Sends what is queued; true when the server took or refused some of it (logged, and the notifier told). */
+  const flush = async (config: AgentConfig): Promise<boolean> => {
+    const flushed = await flushQueue(store, config, signal).catch(() => null);
+    if (!flushed || (!flushed.sent.length && !flushed.refused.length)) return false;
+    logger.info({ event: "requests_sent", sent: flushed.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: flushed.refused, left: flushed.left }, "queued requests sent");
+    opts.onRequestsSent?.();
+    return true;
+  };
+
   /**
    * Waits out a back-off, but while requests are queued tries to send them every QUEUE_PROBE_MS: the first server that
    * answers takes them at once (and ends the back-off: it is up), rather than after the whole delay.
@@ -65,11 +76,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       await pause(Math.min(QUEUE_PROBE_MS, end - Date.now()), signal);
       if (signal.aborted || (await loadQueue(store)).length === 0) continue;
       const config = await store.loadConfig().catch(() => null);
-      const flushed = config ? await flushQueue(store, config, signal).catch(() => null) : null;
-      if (flushed && (flushed.sent.length || flushed.refused.length)) {
-        logger.info({ event: "requests_sent", sent: flushed.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: flushed.refused, left: flushed.left }, "queued requests sent");
-        return;
-      }
+      if (config && (await flush(config))) return;
     }
   };
 
@@ -99,20 +106,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
         startedLogged = true;
       }
       // Requests queued while the server was down go first (jit-agent request told the user they would).
-      const flushed = await flushQueue(store, config, signal).catch(() => null);
-      if (flushed && (flushed.sent.length || flushed.refused.length)) {
-        logger.info({ event: "requests_sent", sent: flushed.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: flushed.refused, left: flushed.left }, "queued requests sent");
-      }
+      await flush(config);
       const onFailover = (from: string, e: AgentHttpError) =>
         logger.warn({ event: "server_failover", from, kind: e.kind, message: e.message }, `${from} is not answering (${e.message}); trying the next server`);
       const r = await syncOnce(store, config, { wait, signal, onFailover });
       // A server answered: requests queued meanwhile (a server down, or a long-poll in progress) go now, not next round.
-      if ((await loadQueue(store)).length > 0) {
-        const late = await flushQueue(store, config, signal).catch(() => null);
-        if (late && (late.sent.length || late.refused.length)) {
-          logger.info({ event: "requests_sent", sent: late.sent.map((x) => ({ ref: x.clientRef, id: x.view.id, status: x.view.status })), refused: late.refused, left: late.left }, "queued requests sent");
-        }
-      }
+      if ((await loadQueue(store)).length > 0) await flush(config);
       if (r.status === "applied") {
         failures = 0;
         logger.info({ event: "bundle_applied", version: r.version, previous: r.previous }, `bundle version ${r.version} applied`);

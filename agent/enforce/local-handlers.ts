@@ -16,7 +16,7 @@ import { verifySudoChild } from "./processes";
 
 const str = (v: unknown, max = 4096): string | null => (typeof v === "string" && v.length > 0 && v.length <= max && !v.includes("\0") ? v : null);
 
-export function localHandlers(store: StateStore, enforcer: SudoEnforcer): LocalHandler {
+export function localHandlers(store: StateStore, enforcer: SudoEnforcer, onSubmitted?: () => void): LocalHandler {
   const ownView = (caller: Caller, v: AgentRequestView) => normalizeUserName(v.user) === normalizeUserName(caller.user);
 
   return async (caller, req) => {
@@ -92,6 +92,7 @@ export function localHandlers(store: StateStore, enforcer: SudoEnforcer): LocalH
         };
         try {
           const view = await submitRequest(config, body);
+          onSubmitted?.();
           return { ok: true, request: view };
         } catch (e) {
           if (!isUnreachable(e)) return { error: "refused", message: (e as Error).message };

@@ -10,7 +10,7 @@ import { loadEnforceSettings } from "./settings";
 
 export type Enforcement = { enforcer: SudoEnforcer; onBundleApplied: () => Promise<void>; stop: () => Promise<void> };
 
-export async function startEnforcement(store: StateStore, logger: Logger): Promise<Enforcement | null> {
+export async function startEnforcement(store: StateStore, logger: Logger, onSubmitted?: () => void): Promise<Enforcement | null> {
   let settings;
   try {
     settings = await loadEnforceSettings(store);
@@ -24,7 +24,7 @@ export async function startEnforcement(store: StateStore, logger: Logger): Promi
   await enforcer.start();
   let api;
   try {
-    api = await startLocalApi(settings.socket, localHandlers(store, enforcer), (e) => logger.error({ event: "local_api_error", message: (e as Error).message }, "local socket error"));
+    api = await startLocalApi(settings.socket, localHandlers(store, enforcer, onSubmitted), (e) => logger.error({ event: "local_api_error", message: (e as Error).message }, "local socket error"));
   } catch (e) {
     await enforcer.stop();
     throw new CliError(`cannot open the local socket ${settings.socket}: ${(e as Error).message}`);
