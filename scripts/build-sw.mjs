@@ -8,6 +8,8 @@
 // network. Nothing under /api/ or /agent/ is ever cached. A new worker waits until the admin clicks "reload"
 // (app/_components/service-worker.tsx sends SKIP_WAITING).
 //
+// Push notifications (Approve / Decline from a notification) live in public/sw-push.js, imported by the worker.
+//
 // Output: <distDir>/sw.js, which the custom server (server/app.ts) serves at /sw.js, so parallel builds
 // (NEXT_DIST_DIR) never clobber each other; the default build (.next) also writes public/sw.js (gitignored).
 import { createHash } from "node:crypto";
@@ -52,6 +54,10 @@ function prerenderedPages() {
 const fileRevision = (path) => createHash("md5").update(readFileSync(path)).digest("hex");
 const publicFiles = ["favicon.svg", ...readdirSync(join(root, "public", "icons")).filter((f) => f.endsWith(".png")).map((f) => `icons/${f}`)];
 
+// Web push and notification actions (public/sw-push.js), imported by the worker under a content-hashed URL: a
+// change to it changes sw.js, so browsers install the new worker (the browser keeps imported scripts with the worker).
+const pushScriptUrl = `/sw-push.js?v=${fileRevision(join(root, "public", "sw-push.js")).slice(0, 12)}`;
+
 const pages = prerenderedPages();
 if (!pages.includes("/offline")) {
   console.error("build-sw: the build has no prerendered /offline page (app/offline/page.tsx).");
@@ -73,6 +79,7 @@ const { count, size, warnings } = await generateSW({
   sourcemap: false,
   inlineWorkboxRuntime: true,
   cacheId: "jit-access",
+  importScripts: [pushScriptUrl],
   globDirectory: dist,
   globPatterns: ["static/**/*.{js,css,woff2,woff,svg,png,ico,webp}"],
   globFollow: false,

@@ -12,6 +12,10 @@ import { durationMs } from "../core/duration";
 import { createAgentApi } from "./agent-api";
 import { startSweeper, type Sweeper } from "./jobs/sweeper";
 import { startAuditJobs, type AuditJobs } from "./audit-jobs";
+import { makeChannels } from "./notify/channels";
+import { redactSmtpUrl } from "./notify/email";
+import { startDispatcher, type Dispatcher, type DispatcherOptions } from "./notify/dispatcher";
+import type { NotifyConfig } from "./notify/types";
 import { createInProcessChangeFeed, type ChangeFeed } from "./change-feed";
 import { CHANNEL, createPostgresChangeFeed } from "./change-feed-pg";
 import { openDatabase, type DbHandle } from "./db/connect";
@@ -37,6 +41,8 @@ export type RunningServer = {
   audit: AuditJobs;
   /** The expiry sweeper (requests): tests call sweepNow() after moving the clock. */
   sweeper: Sweeper;
+  /** Notifications (webhooks, email, push): tests call dispatchNow(). */
+  notifier: Dispatcher;
   /** Stops accepting, lets in-flight requests finish (long-polls answer at once), closes the database. */
   close: () => Promise<void>;
 };
@@ -48,7 +54,13 @@ export type StartOptions = {
   log?: Logger;
   /** For tests: bundles valid this long (default 7 days). */
   bundleValidityMs?: number;
+  /** For tests: the notification dispatcher's retry timing and clock. */
+  notify?: DispatcherOptions;
 };
+
+export function notifyConfigOf(env: ServerEnv): NotifyConfig {
+  return { publicUrl: env.publicUrl, smtpUrl: env.smtpUrl ?? null, mailFrom: env.mailFrom ?? "JIT Access <jit@localhost>", allowLoopbackHttp: env.notifyAllowLoopbackHttp ?? false, vapidSubject: env.vapidSubject };
+}
 
 export async function openServices(
   env: ServerEnv,
@@ -102,9 +114,13 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
   setMaxListeners(0, shutdown.signal);
   const agentApi = createAgentApi({ services, shutdown: shutdown.signal });
   const exportEvents = createEventsExport({ services, publicUrl: env.publicUrl });
-  const audit = startAuditJobs(services, { dataDir: env.dataDir, auditFile: env.auditFile, auditSyslog: env.auditSyslog }, log);
+  const audit = startAuditJobs(services, { dataDir: env.dataDir, auditFile: env.auditFile, auditSyslog: env.auditSyslog, verifyEveryMs: env.auditVerifyEveryMs }, log);
   // Ends grants and lapses requests on time; its first sweep catches up on what fell due while the server was down.
   const sweeper = startSweeper(services);
+  // Tails the audit trail into webhooks, email and push; never on the request path.
+  const notifyConfig = notifyConfigOf(env);
+  const notifier = await startDispatcher(services, makeChannels(notifyConfig), notifyConfig, opts.notify);
+  log.info({ email: notifyConfig.smtpUrl ? redactSmtpUrl(notifyConfig.smtpUrl) : "off", channels: notifier.channels.map((c) => c.name) }, "notifications");
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
@@ -175,10 +191,11 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
       clearTimeout(force);
       await nextApp?.close?.().catch(() => {});
       await sweeper.stop();
+      await notifier.stop();
       await audit.stop();
       await closeFeed();
       await handle.db.destroy();
     })());
 
-  return { server, url, services, audit, sweeper, close };
+  return { server, url, services, audit, sweeper, notifier, close };
 }

@@ -1,12 +1,13 @@
 // The audit trail's background work in a running server: SIEM forwarding (AUDIT_FILE, AUDIT_SYSLOG) and retention
-// (prunes old segments once an hour when a retention is set). Neither touches the request path.
+// (prunes old segments once an hour when a retention is set), and a periodic verification of the chain (daily by
+// default, AUDIT_VERIFY_EVERY), whose new failures reach the notifications. None of it touches the request path.
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { fileSink, startForwarding, syslogSink, type Forwarder, type SyslogTarget } from "./audit-forward";
-import { applyRetention } from "./services/audit";
+import { applyRetention, verifyChain } from "./services/audit";
 import type { ServiceContext } from "./services/context";
 
-export type AuditJobsConfig = { dataDir: string; auditFile?: string | null; auditSyslog?: SyslogTarget | null; retentionEveryMs?: number };
+export type AuditJobsConfig = { dataDir: string; auditFile?: string | null; auditSyslog?: SyslogTarget | null; retentionEveryMs?: number; /** null: no periodic verification. */ verifyEveryMs?: number | null };
 export type AuditJobs = { forwarders: Forwarder[]; stop: () => Promise<void> };
 
 export const auditArchiveDir = (dataDir: string): string => join(dataDir, "audit-archive");
@@ -29,12 +30,30 @@ export function startAuditJobs(services: ServiceContext, config: AuditJobsConfig
   const first = setTimeout(tick, 30_000);
   first.unref();
 
+  // A failure is recorded as an audit.verify_failed event by verifyChain (once per new failure), which notifies.
+  let verifying: Promise<unknown> | null = null;
+  const verifyEvery = config.verifyEveryMs === undefined ? 86_400_000 : config.verifyEveryMs;
+  const verifyTimer = verifyEvery
+    ? setInterval(() => {
+        // One walk at a time: a long chain may take longer than a short interval.
+        verifying ??= verifyChain(services, { by: "scheduled verification" })
+          .then((v) => {
+            if (!v.ok) log.error({ badSeq: v.badSeq, problem: v.problem }, "audit trail verification failed");
+          })
+          .catch((err: unknown) => log.error({ err }, "audit verification could not run"))
+          .finally(() => (verifying = null));
+      }, verifyEvery)
+    : null;
+  verifyTimer?.unref();
+
   return {
     forwarders,
     async stop() {
       clearInterval(timer);
       clearTimeout(first);
+      if (verifyTimer) clearInterval(verifyTimer);
       await running;
+      await verifying;
       await Promise.all(forwarders.map((f) => f.stop()));
     },
   };

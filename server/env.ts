@@ -1,6 +1,7 @@
 // Server configuration: read from the environment once, at start, and refused with one clear line when wrong.
 import { z } from "zod";
 import { resolve } from "node:path";
+import { durationMs } from "../core/duration";
 import { parseSyslogTarget, type SyslogTarget } from "./audit-forward";
 
 const EnvSchema = z.object({
@@ -23,6 +24,22 @@ const EnvSchema = z.object({
     .string()
     .refine((t) => parseSyslogTarget(t) !== null, 'AUDIT_SYSLOG must look like "tcp://host:514" or "udp://host:514"')
     .optional(),
+  // Notifications (issue 9). SMTP_URL carries a password: it is never logged.
+  SMTP_URL: z
+    .string()
+    .refine((u) => /^smtps?:\/\/[^/]/.test(u), 'SMTP_URL must look like "smtp://user:pass@mail.example.com:587" or "smtps://…:465"')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default("JIT Access <jit@localhost>"),
+  NOTIFY_ALLOW_LOOPBACK_HTTP: z.enum(["0", "1", "true", "false"]).optional(),
+  // Web push (RFC 8292): who runs this server, for push services to contact ("mailto:…" or "https://…").
+  VAPID_SUBJECT: z
+    .string()
+    .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^/\s]/.test(v), 'VAPID_SUBJECT must look like "mailto:admin@example.com" or "https://jit.example.com"')
+    .optional(),
+  AUDIT_VERIFY_EVERY: z
+    .string()
+    .refine((d) => d === "off" || (durationMs(d) ?? 0) >= 60_000, 'AUDIT_VERIFY_EVERY must be a duration like "24h" (at least "1m") or "off"')
+    .default("24h"),
 });
 
 export type ServerEnv = {
@@ -39,6 +56,16 @@ export type ServerEnv = {
   auditFile?: string | null;
   /** SIEM forwarding: every audit event as RFC 5424 syslog to this receiver. */
   auditSyslog?: SyslogTarget | null;
+  /** Email notifications: SMTP_URL (never logged: it carries the password); null: email is off. */
+  smtpUrl?: string | null;
+  /** The From: of notification emails. */
+  mailFrom?: string;
+  /** Webhooks (and push endpoints) may point at loopback: for tests and local trials only. */
+  notifyAllowLoopbackHttp?: boolean;
+  /** Web push: the VAPID `sub` claim (VAPID_SUBJECT, else PUBLIC_URL when https, else mailto:admin@localhost). */
+  vapidSubject?: string;
+  /** How often the audit chain is verified in the background (ms); null: never. */
+  auditVerifyEveryMs?: number | null;
 };
 
 export function parseEnv(env: NodeJS.ProcessEnv): { value: ServerEnv } | { error: string } {
@@ -63,6 +90,11 @@ export function parseEnv(env: NodeJS.ProcessEnv): { value: ServerEnv } | { error
       dev: e.NODE_ENV === "development",
       auditFile: e.AUDIT_FILE ? resolve(e.AUDIT_FILE) : null,
       auditSyslog: e.AUDIT_SYSLOG ? parseSyslogTarget(e.AUDIT_SYSLOG) : null,
+      smtpUrl: e.SMTP_URL ?? null,
+      mailFrom: e.MAIL_FROM,
+      notifyAllowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP === "1" || e.NOTIFY_ALLOW_LOOPBACK_HTTP === "true",
+      vapidSubject: e.VAPID_SUBJECT ?? (e.PUBLIC_URL?.startsWith("https://") ? e.PUBLIC_URL.replace(/\/+$/, "") : "mailto:admin@localhost"),
+      auditVerifyEveryMs: e.AUDIT_VERIFY_EVERY === "off" ? null : durationMs(e.AUDIT_VERIFY_EVERY),
     },
   };
 }

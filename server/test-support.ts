@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import pg from "pg";
 import pino from "pino";
-import { startServer, type RunningServer } from "./app";
+import { startServer, type RunningServer, type StartOptions } from "./app";
 import type { PolicyFileInput } from "../core/policy";
 import type { ServerEnv } from "./env";
 import type { AppRouter } from "./routers";
@@ -38,7 +38,10 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
 }
 
 export async function startTestServer(
-  opts: { now?: () => Date; admin?: { email: string; password: string }; bundleValidityMs?: number; shareDatabaseOf?: TestServer; env?: Partial<Pick<ServerEnv, "auditFile" | "auditSyslog" | "pgPoolMax">> } = {},
+  opts: { now?: () => Date; admin?: { email: string; password: string }; bundleValidityMs?: number; shareDatabaseOf?: TestServer; env?: Partial<Pick<ServerEnv, "auditFile" | "auditSyslog" | "pgPoolMax" | "publicUrl" | "smtpUrl" | "mailFrom" | "notifyAllowLoopbackHttp" | "auditVerifyEveryMs" | "vapidSubject">>;
+    /** The notification dispatcher's timing (short back-off in tests). */
+    notify?: StartOptions["notify"];
+  } = {},
 ): Promise<TestServer & { databaseUrl: string | null }> {
   const dataDir = mkdtempSync(join(tmpdir(), "jit-test-"));
   // A second server on the first one's PostgreSQL database (several servers, one database); the first one drops it.
@@ -55,7 +58,7 @@ export async function startTestServer(
     dev: false,
     ...opts.env,
   };
-  const running = await startServer(env, { withNext: false, now: opts.now, log: pino({ level: "silent" }), bundleValidityMs: opts.bundleValidityMs });
+  const running = await startServer(env, { withNext: false, now: opts.now, log: pino({ level: "silent" }), bundleValidityMs: opts.bundleValidityMs, notify: opts.notify });
   return {
     ...running,
     dataDir,

@@ -16,6 +16,8 @@ export type NotifyConfig = {
   mailFrom: string;
   /** Lets webhooks and push endpoints be plain http on loopback (tests); https is required otherwise for push. */
   allowLoopbackHttp: boolean;
+  /** Web push: the VAPID `sub` claim, "mailto:…" or "https://…" (default "mailto:admin@localhost"). */
+  vapidSubject?: string;
 };
 
 export type NotificationEvent = { kind: NotificationKind; event: EventsTable };

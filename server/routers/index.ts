@@ -4,7 +4,9 @@ import { allowlistRouter } from "./allowlist";
 import { authRouter } from "./auth";
 import { computersRouter } from "./computers";
 import { eventsRouter } from "./events";
+import { notificationsRouter } from "./notifications";
 import { policiesRouter } from "./policies";
+import { pushRouter } from "./push";
 import { requestsRouter } from "./requests";
 import { settingsRouter } from "./settings";
 import { syncRouter } from "./sync";
@@ -20,6 +22,8 @@ export const appRouter = router({
   requests: requestsRouter,
   settings: settingsRouter,
   sync: syncRouter,
+  notifications: notificationsRouter,
+  push: pushRouter,
 });
 
 export type AppRouter = typeof appRouter;

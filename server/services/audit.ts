@@ -154,6 +154,15 @@ export async function verifyChain(ctx: ServiceContext, opts: { by?: string | nul
     const head: Head | null = result.ok && lastSeq !== null && lastHash !== null ? { seq: lastSeq, hash: lastHash, signature: b64(ctx.signingKey.sign(headBytes(lastSeq, lastHash))) } : (priorHead ?? null);
     const stored: StoredVerification = { ...result, head };
     await writeSetting(ctx, LAST_VERIFICATION_KEY, stored);
+    // A new failure (or one that moved to another event) goes on the trail, where notifications pick it up;
+    // the same failure found again by the next run does not repeat it.
+    if (!result.ok && (!previous || previous.ok || previous.badSeq !== result.badSeq)) {
+      await ctx.db
+        .transaction()
+        .execute((trx) =>
+          appendEvent(trx, ctx.dialect, { type: "audit.verify_failed", actor: { type: "system", name: opts.by ?? "audit verification" }, detail: { badSeq: result.badSeq, problem: result.problem, checked: result.checked } }, ctx.now()),
+        );
+    }
   }
   return result;
 }

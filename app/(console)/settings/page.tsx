@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { AuditSettings } from "../../_components/audit-settings";
-import { PageHeader } from "../../_components/ui";
+import { LinkButton, PageHeader } from "../../_components/ui";
 import { SettingsForm } from "./settings-form";
 
 export const metadata: Metadata = { title: "Settings" };
@@ -9,7 +9,15 @@ export const metadata: Metadata = { title: "Settings" };
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="How users ask for elevation, Autonomous Approval, Two-person approval, and the audit trail." />
+      <PageHeader
+        title="Settings"
+        description="How users ask for elevation, Autonomous Approval, Two-person approval, and the audit trail."
+        actions={
+          <LinkButton href="/settings/notifications" variant="secondary">
+            Notifications
+          </LinkButton>
+        }
+      />
       <div className="space-y-10">
         <SettingsForm />
         <AuditSettings />
