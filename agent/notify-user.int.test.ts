@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiClient, signedInClient, startTestServer, TEST_DB, type TestServer } from "../server/test-support";
+import { apiClient, setUpOwner, startTestServer, TEST_DB, TEST_OWNER, type TestServer } from "../server/test-support";
 import { deliver, messageFor, outcomeOf, systemDeps } from "./notify-user";
 import { notifySendCommand, runPlan, writeToTty } from "./notify-user-writers";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 const uid = process.getuid?.() ?? -1;
 const isRoot = uid === 0;
 const hasPython = process.platform === "linux" && spawnSync("python3", ["-c", "import pty"], { stdio: "ignore" }).status === 0;
@@ -247,8 +247,7 @@ describe.skipIf(!hasPython || !isRoot)(`the daemon tells the requester on their 
 
   beforeAll(async () => {
     srv = await startTestServer();
-    await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-    owner = (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
+    owner = (await setUpOwner(srv.url)).client;
     dir = mkdtempSync(join(tmpdir(), "jit-notify-daemon-"));
     state = join(dir, "state");
     tool = join(dir, "deploy-tool");

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiClient, signedInClient, startTestServer, TEST_DB, type TestServer } from "../server/test-support";
+import { apiClient, setUpOwner, signedInClient, startTestServer, TEST_DB, TEST_OWNER, type TestServer } from "../server/test-support";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+const OWNER = TEST_OWNER;
 
 type Run = { code: number | null; stdout: string; stderr: string };
 function agent(args: string[], stateDir: string): Promise<Run> {
@@ -55,8 +55,7 @@ let tool: string;
 
 beforeAll(async () => {
   srv = await startTestServer();
-  await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-  owner = (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
+  owner = (await setUpOwner(srv.url)).client;
   dir = mkdtempSync(join(tmpdir(), "jit-agent-req-"));
   state = join(dir, "state");
   tool = join(dir, "deploy-tool");

@@ -9,12 +9,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyFileInput } from "../../core/policy";
-import { apiClient, signedInClient, startTestServer, type TestServer } from "../../server/test-support";
+import { setUpOwner, startTestServer, type TestServer } from "../../server/test-support";
 import { othersCanReach } from "./others-can-reach";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-const OWNER = { email: "owner@example.com", password: "correct horse battery" };
 const isRoot = process.getuid?.() === 0;
 
 function sudoAvailable(): boolean {
@@ -98,8 +97,7 @@ async function stopDaemon(proc: ChildProcess, signal: NodeJS.Signals = "SIGTERM"
 async function setup(name: string) {
   const srv = await startTestServer();
   servers.add(srv);
-  await apiClient(srv.url).auth.setupOwner.mutate(OWNER);
-  const owner = (await signedInClient(srv.url, OWNER.email, OWNER.password)).client;
+  const owner = (await setUpOwner(srv.url)).client;
   const state = join(dir, `state-${name}`);
   const { token } = await owner.computers.createEnrollmentToken.mutate();
   const e = await agent(["enroll", "--server", srv.url, "--token", token, "--name", name], state);
