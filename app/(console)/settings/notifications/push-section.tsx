@@ -78,69 +78,57 @@ export function PushSection() {
   }, []);
   useEffect(refresh, [refresh]);
 
-  const turnOn = async () => {
+  /** Runs a change to this device's notifications: busy meanwhile, its problem shown, the state read again after. */
+  const change = (work: () => Promise<void>, showBusy = true) => async () => {
     setProblem(null);
-    setBusy(true);
+    if (showBusy) setBusy(true);
     try {
-      if (!key.data) throw new Error("The server's notification key has not loaded yet: try again in a moment.");
-      const permission = await Notification.requestPermission();
-      if (permission !== "granted") {
-        setProblem(permission === "denied" ? "Notifications are blocked for this site. Allow them in the browser's site settings, then try again." : "Notifications were not allowed. Try again and choose Allow.");
-        return;
-      }
-      const reg = await navigator.serviceWorker.ready;
-      let sub = await reg.pushManager.getSubscription();
-      // A subscription made with another server key (a reinstalled server) cannot be used: make a new one.
-      if (sub) {
-        const had = sub.options.applicationServerKey;
-        const want = keyBytes(key.data.publicKey);
-        if (had && !new Uint8Array(had).every((b, i) => b === want[i])) {
-          await sub.unsubscribe();
-          sub = null;
-        }
-      }
-      sub ??= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key.data.publicKey) });
-      const json = sub.toJSON() as { endpoint: string; keys?: { p256dh?: string; auth?: string } };
-      await subscribe.mutateAsync({ endpoint: json.endpoint, keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" }, label: deviceLabel() });
+      await work();
       await refreshDevices();
     } catch (e) {
       setProblem(errorMessage(e));
     } finally {
-      setBusy(false);
+      if (showBusy) setBusy(false);
       refresh();
     }
   };
 
-  const turnOff = async () => {
-    setProblem(null);
-    setBusy(true);
-    try {
-      const sub = await currentSubscription();
-      if (sub) {
-        await unsubscribe.mutateAsync({ endpoint: sub.endpoint });
+  const turnOn = change(async () => {
+    if (!key.data) throw new Error("The server's notification key has not loaded yet: try again in a moment.");
+    const permission = await Notification.requestPermission();
+    if (permission !== "granted") {
+      setProblem(permission === "denied" ? "Notifications are blocked for this site. Allow them in the browser's site settings, then try again." : "Notifications were not allowed. Try again and choose Allow.");
+      return;
+    }
+    const reg = await navigator.serviceWorker.ready;
+    let sub = await reg.pushManager.getSubscription();
+    // A subscription made with another server key (a reinstalled server) cannot be used: make a new one.
+    if (sub) {
+      const had = sub.options.applicationServerKey;
+      const want = keyBytes(key.data.publicKey);
+      if (had && !new Uint8Array(had).every((b, i) => b === want[i])) {
         await sub.unsubscribe();
+        sub = null;
       }
-      await refreshDevices();
-    } catch (e) {
-      setProblem(errorMessage(e));
-    } finally {
-      setBusy(false);
-      refresh();
     }
-  };
+    sub ??= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key.data.publicKey) });
+    const json = sub.toJSON() as { endpoint: string; keys?: { p256dh?: string; auth?: string } };
+    await subscribe.mutateAsync({ endpoint: json.endpoint, keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" }, label: deviceLabel() });
+  });
 
-  const remove = async (id: string, endpoint: string) => {
-    setProblem(null);
-    try {
+  const turnOff = change(async () => {
+    const sub = await currentSubscription();
+    if (sub) {
+      await unsubscribe.mutateAsync({ endpoint: sub.endpoint });
+      await sub.unsubscribe();
+    }
+  });
+
+  const remove = (id: string, endpoint: string) =>
+    change(async () => {
       await unsubscribe.mutateAsync({ id });
       if (state.kind === "on" && state.endpoint === endpoint) await (await currentSubscription())?.unsubscribe();
-      await refreshDevices();
-    } catch (e) {
-      setProblem(errorMessage(e));
-    } finally {
-      refresh();
-    }
-  };
+    }, false)();
 
   const canSubscribe = key.data?.canSubscribe ?? true;
   return (
