@@ -9,7 +9,7 @@ import { useTRPC, useTRPCClient } from "../trpc";
 import { useQueryClient } from "@tanstack/react-query";
 import type { CollectionName, OutboxEntry, OutboxKind, SyncApi, SyncCheckpoint } from "./contract";
 import type { OpenStore } from "./database";
-import { collectionsFor, EVENTS_WINDOW, newOutboxEntry } from "../../../core/sync";
+import { collectionsFor, newOutboxEntry, SYNC_PULL_LIMIT_MAX } from "../../../core/sync";
 
 export type SyncStatus = {
   /** The open store, or null while it opens (or if this browser cannot keep one). */
@@ -101,6 +101,10 @@ export function SyncProvider({ user, children }: { user: ConsoleUser; children: 
   useEffect(() => {
     let cancelled = false;
     let opened: OpenStore | null = null;
+    const synced = () => {
+      setLastSyncedAt(Date.now());
+      setError(null);
+    };
     const api: SyncApi = {
       pull: async (input) => {
         const res = await client.sync.pull.query(input).catch((e: unknown) => {
@@ -110,14 +114,12 @@ export function SyncProvider({ user, children }: { user: ConsoleUser; children: 
           if (errorCode(e) === "UNAUTHORIZED") void queryClient.invalidateQueries({ queryKey: trpc.auth.status.queryKey() });
           throw e;
         });
-        setLastSyncedAt(Date.now());
-        setError(null);
+        synced();
         return res;
       },
       push: async (input) => {
         const res = await client.sync.push.mutate(input);
-        setLastSyncedAt(Date.now());
-        setError(null);
+        synced();
         return res.conflicts;
       },
     };
@@ -125,38 +127,33 @@ export function SyncProvider({ user, children }: { user: ConsoleUser; children: 
       try {
         const previous = localStorage.getItem(LAST_USER_KEY);
         if (previous && previous !== user.id) await wipeLocalStore(previous);
+        // A first sync on this browser: the first page of each collection is asked for while RxDB loads (the store
+        // awaits them once open; a failure is retried there).
+        const readable = collectionsFor(user.role);
+        const first =
+          previous === user.id
+            ? undefined
+            : new Map(
+                readable.map((name) => {
+                  const page = api.pull({ collection: name, checkpoint: null, limit: SYNC_PULL_LIMIT_MAX });
+                  page.catch(() => undefined);
+                  return [name, page] as const;
+                }),
+              );
         localStorage.setItem(LAST_USER_KEY, user.id);
         const { openStore } = await import("./database");
-        opened = await openStore(user.id, api, collectionsFor(user.role));
+        opened = await openStore(user.id, api, readable, { first });
         if (cancelled) {
           await opened.close();
           return;
         }
         storeRef.current = opened;
         openStores.set(user.id, opened);
-        // The events collection keeps the newest EVENTS_WINDOW: older ones are dropped here (pull-only, so only here).
-        const events = opened.db.events;
-        let pruning = false;
-        opened.replications.events?.received$.subscribe(() => {
-          if (pruning) return;
-          pruning = true;
-          setTimeout(() => {
-            void events
-              .find({ sort: [{ seq: "desc" }], skip: EVENTS_WINDOW })
-              .remove()
-              .catch(() => undefined)
-              .finally(() => (pruning = false));
-          }, 1_000);
+        opened.error$.subscribe((e) => {
+          if (navigator.onLine) setError(errorMessage(e));
         });
-        for (const r of Object.values(opened.replications)) {
-          if (!r) continue;
-          r.error$.subscribe((e) => {
-            if (navigator.onLine) setError(errorMessage(e.parameters?.errors?.[0] ?? e));
-          });
-        }
         setStore(opened);
-        const all = Object.values(opened.replications);
-        void Promise.all(all.map((r) => r?.awaitInitialReplication())).then(() => !cancelled && setCaughtUp(true), () => undefined);
+        void opened.caughtUp.then(() => !cancelled && setCaughtUp(true));
       } catch (e) {
         console.error("The local store could not open; the console works online only.", e);
         if (!cancelled) setUnavailable(true);
@@ -202,18 +199,25 @@ export function SyncProvider({ user, children }: { user: ConsoleUser; children: 
 
   useEffect(() => {
     if (!store) return;
-    const sub = store.db.outbox
-      .find({ sort: [{ id: "asc" }] })
-      .$.subscribe((docs) => setOutbox(docs.map((d) => d.toJSON(true) as unknown as OutboxEntry).sort((a, b) => a.clientAt.localeCompare(b.clientAt))));
+    const sub = store.outbox$.subscribe(setOutbox);
     return () => sub.unsubscribe();
   }, [store]);
 
+  // Decisions made from a push notification while offline (public/sw-push.js) join the outbox; loaded lazily.
+  useEffect(() => {
+    if (!store) return;
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    void import("./notification-handoff").then((m) => (cancelled ? undefined : (stop = m.watchNotificationHandoff(store, user.id))), () => undefined);
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [store, user.id]);
+
   const retry = useCallback(() => {
     setError(null);
-    const s = storeRef.current;
-    if (!s) return;
-    for (const r of Object.values(s.replications)) r?.reSync();
-    s.resync();
+    storeRef.current?.resync();
   }, []);
 
   const dismiss = useCallback(
