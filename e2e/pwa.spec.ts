@@ -13,7 +13,7 @@ const OWNER = { email: "owner@example.com", password: "a long owner passphrase" 
 const PHONE = { width: 360, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
 const SW_FILE = join(ROOT, process.env.NEXT_DIST_DIR || ".next", "sw.js");
-const CONSOLE_PAGES = ["/requests", "/policies", "/policies/new", "/computers", "/allowlist", "/events", "/settings"];
+const CONSOLE_PAGES = ["/requests", "/policies", "/policies/new", "/computers", "/allowlist", "/events", "/settings", "/settings/notifications"];
 
 test.use({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
 
