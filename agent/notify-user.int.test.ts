@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, setUpOwner, startTestServer, TEST_DB, TEST_OWNER, type TestServer } from "../server/test-support";
+import { agentRequestView } from "./request-view.test-support";
 import { deliver, messageFor, outcomeOf, systemDeps } from "./notify-user";
 import { notifySendCommand, runPlan, writeToTty } from "./notify-user-writers";
 
@@ -170,33 +171,7 @@ function utmpRecord(user: string, line: string): Buffer {
   return b;
 }
 
-function baseView(user: string) {
-  return {
-    id: "req_int",
-    computer: { id: "cmp", name: "build-01" },
-    user,
-    app: { path: "/usr/bin/apt", sha256: "a".repeat(64) },
-    requestedDuration: "30m",
-    justification: "x",
-    status: "pending" as const,
-    createdAt: new Date().toISOString(),
-    waitingSince: new Date().toISOString(),
-    decidedAt: null,
-    decidedBy: null,
-    approvalsNeeded: 1,
-    approvalsSoFar: 0,
-    grantedDuration: null,
-    startsAt: null,
-    endsAt: null,
-    note: null,
-    declineReason: null,
-    revokedBy: null,
-    revokeReason: null,
-    extendsRequestId: null,
-    lapsesAt: null,
-    applied: { bundleVersion: null, appliedAt: null, computerLastSeenAt: null },
-  };
-}
+const baseView = (user: string) => agentRequestView({ id: "req_int", computer: { id: "cmp", name: "build-01" }, user, justification: "x", createdAt: new Date().toISOString(), waitingSince: new Date().toISOString() });
 
 type Run = { code: number | null; stdout: string; stderr: string };
 function agent(args: string[], stateDir: string): Promise<Run> {

@@ -19,38 +19,12 @@ import {
   type NotifyDeps,
 } from "./notify-user";
 import { makeTempDir } from "./test-fixtures";
+import { agentRequestView } from "./request-view.test-support";
 import { StateStore } from "./state";
 
 const NOW = new Date("2026-11-27T14:00:00Z");
 
-function view(over: Partial<AgentRequestView> = {}): AgentRequestView {
-  return {
-    id: "req_1",
-    computer: { id: "cmp_1", name: "build-01" },
-    user: "alice",
-    app: { path: "/usr/bin/apt", sha256: "a".repeat(64) },
-    requestedDuration: "30m",
-    justification: "patch the box",
-    status: "pending",
-    createdAt: "2026-11-27T13:55:00Z",
-    waitingSince: "2026-11-27T13:55:00Z",
-    decidedAt: null,
-    decidedBy: null,
-    approvalsNeeded: 1,
-    approvalsSoFar: 0,
-    grantedDuration: null,
-    startsAt: null,
-    endsAt: null,
-    note: null,
-    declineReason: null,
-    revokedBy: null,
-    revokeReason: null,
-    extendsRequestId: null,
-    lapsesAt: null,
-    applied: { bundleVersion: null, appliedAt: null, computerLastSeenAt: null },
-    ...over,
-  };
-}
+const view = (over: Partial<AgentRequestView> = {}): AgentRequestView => agentRequestView(over);
 
 const approved = (over: Partial<AgentRequestView> = {}) =>
   view({
