@@ -162,6 +162,8 @@ export async function verifyChain(ctx: ServiceContext, opts: { by?: string | nul
         .execute((trx) =>
           appendEvent(trx, ctx.dialect, { type: "audit.verify_failed", actor: { type: "system", name: opts.by ?? "audit verification" }, detail: { badSeq: result.badSeq, problem: result.problem, checked: result.checked } }, ctx.now()),
         );
+      // Consoles show it and the notification dispatcher sends it now, not at its next timer.
+      ctx.feed.publish({ kind: "sync", collections: ["events"] });
     }
   }
   return result;
