@@ -4,6 +4,7 @@
 // with fetch, because web-push's own sender only speaks https and tests use a receiver on plain-http loopback.
 // Push service answers: 2xx delivered; 404/410 the subscription is gone (dropped: the subscription is deleted);
 // 429, 5xx and network errors are retried by the dispatcher; anything else fails at once.
+import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import webpush from "web-push";
 import { z } from "zod";
@@ -91,6 +92,27 @@ export function pushEndpointProblem(endpoint: string, allowLoopbackHttp: boolean
   return null;
 }
 
+export type Resolve = (hostname: string) => Promise<Array<{ address: string }>>;
+const resolveAll: Resolve = (hostname) => lookup(hostname, { all: true });
+
+/**
+ * A public host name can still point into a private network: its addresses, as this server resolves them just
+ * before sending, must all be public too. The problem in words (retry: the name did not resolve), or null.
+ */
+export async function resolvedEndpointProblem(endpoint: string, allowLoopbackHttp: boolean, resolve: Resolve = resolveAll): Promise<{ error: string; retry: boolean } | null> {
+  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, "");
+  if (isIP(host) || (allowLoopbackHttp && isLoopback(host))) return null;
+  let addresses: Array<{ address: string }>;
+  try {
+    addresses = await resolve(host);
+  } catch (e) {
+    return { error: `The push service's name did not resolve: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, retry: true };
+  }
+  if (addresses.length === 0) return { error: "The push service's name did not resolve.", retry: true };
+  const inside = addresses.find((a) => isPrivateOrLoopbackHost(a.address));
+  return inside ? { error: `The push endpoint's host resolves into a private network (${inside.address}); browsers' push services are public.`, retry: false } : null;
+}
+
 const b64urlBytes = (n: number, what: string) =>
   z
     .string()
@@ -137,6 +159,8 @@ export type PushTarget = { id: string; endpoint: string; p256dh: string; auth: s
 export async function sendPush(config: NotifyConfig, vapid: VapidKeys, target: PushTarget, payload: PushPayload, timeoutMs = PUSH_TIMEOUT_MS): Promise<DeliveryOutcome> {
   const problem = pushEndpointProblem(target.endpoint, config.allowLoopbackHttp);
   if (problem) return { ok: false, error: problem, retry: false, drop: true };
+  const resolved = await resolvedEndpointProblem(target.endpoint, config.allowLoopbackHttp);
+  if (resolved) return { ok: false, ...resolved };
   const body = JSON.stringify(payload);
   let details: ReturnType<typeof webpush.generateRequestDetails>;
   try {
