@@ -1,6 +1,7 @@
 "use client";
 // One request on its own page: every fact, the decision and where it stands on the computer, the actions,
-// and an Audit tab. Kept live by the same change stream as the Requests page.
+// and an Audit tab. Read from the local store like the Requests page (live, and there offline); Approve, Decline
+// and Revoke go through the outbox (DecisionDialog). The Audit tab needs the network.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type KeyboardEvent } from "react";
@@ -9,9 +10,14 @@ import { can } from "../../../../core/roles";
 import { useConsoleUser } from "../../../_components/console-shell";
 import { Alert, Button, cx, PageHeader, Panel, Spinner } from "../../../_components/ui";
 import { errorCode, errorMessage } from "../../../_lib/errors";
+import { NeedsNetwork } from "../../../_components/needs-network";
+import type { RequestView } from "../../../../core/request";
+import type { RequestDoc } from "../../../_lib/db/contract";
+import { useSync } from "../../../_lib/db/sync-provider";
+import { localFirst, useLocalDoc } from "../../../_lib/db/use-local-doc";
 import { useTRPC } from "../../../_lib/trpc";
 import { DecisionDialog, type DecisionKind } from "../decision-dialog";
-import { RequestFacts, requestHeading, RequestStatusBadge } from "../request-card";
+import { RequestFacts, requestHeading, RequestStatusBadge, RequestSyncNotice } from "../request-card";
 import { appTitle, isActive } from "../request-format";
 import { LiveIndicator } from "../requests-view";
 import { useLiveRequests, useNow } from "../use-live-requests";
@@ -31,7 +37,10 @@ export function RequestDetail({ id }: { id: string }) {
   const now = useNow(1_000);
   const [tab, setTab] = useState<Tab>("details");
   const [dialog, setDialog] = useState<DecisionKind | null>(null);
-  const request = useQuery(trpc.requests.get.queryOptions({ id }));
+  const sync = useSync();
+  const local = useLocalDoc<RequestDoc>("requests", id);
+  const online = useQuery({ ...trpc.requests.get.queryOptions({ id }), enabled: local.askServer });
+  const request = localFirst(local, (doc) => doc as RequestView, online, !sync.online);
 
   const breadcrumb = (
     <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
@@ -43,7 +52,7 @@ export function RequestDetail({ id }: { id: string }) {
     </nav>
   );
 
-  if (request.isPending) return <>{breadcrumb}<Spinner label="Loading the request…" /></>;
+  if (request.isPending || !request.data) return <>{breadcrumb}<Spinner label="Loading the request…" /></>;
   if (request.isError)
     return (
       <>
@@ -54,15 +63,17 @@ export function RequestDetail({ id }: { id: string }) {
 
   const r = request.data;
   const active = isActive(r, now);
+  // A decision waiting to sync hides the buttons, as on the Requests page.
+  const decidable = mayDecide && !sync.waiting.some((e) => e.payload.id === r.id);
   const actions =
-    mayDecide && r.status === "pending" ? (
+    decidable && r.status === "pending" ? (
       <>
         <Button variant="danger" onClick={() => setDialog("decline")}>
           Decline
         </Button>
         <Button onClick={() => setDialog("approve")}>Approve</Button>
       </>
-    ) : mayDecide && active ? (
+    ) : decidable && active ? (
       <Button variant="danger" onClick={() => setDialog("revoke")}>
         Revoke
       </Button>
@@ -118,14 +129,17 @@ export function RequestDetail({ id }: { id: string }) {
       </div>
 
       {tab === "details" ? (
-        <section id="request-panel-details" role="tabpanel" aria-labelledby="request-tab-details">
+        <section id="request-panel-details" role="tabpanel" aria-labelledby="request-tab-details" className="space-y-3">
+          <RequestSyncNotice requestId={r.id} />
           <Panel className="p-5 sm:p-6">
             <RequestFacts request={r} now={now} full />
           </Panel>
         </section>
       ) : (
         <section id="request-panel-audit" role="tabpanel" aria-labelledby="request-tab-audit">
-          <RequestAuditTab requestId={r.id} />
+          <NeedsNetwork what="The request's audit trail">
+            <RequestAuditTab requestId={r.id} />
+          </NeedsNetwork>
         </section>
       )}
 
