@@ -7,7 +7,7 @@ import { z } from "zod";
 import { NotificationKindSchema, notificationKindsFor, type NotificationKind } from "../../core/notifications";
 import { RoleSchema } from "../../core/roles";
 import type { Channel, DeliveryOutcome, NotifyConfig } from "./types";
-import { messageFor, type NotificationMessage } from "./message";
+import { autonomousRuleOf, messageFor, type NotificationMessage } from "./message";
 
 /** Well inside the dispatcher's 60 s lease (nodemailer waits minutes by default). */
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
@@ -57,6 +57,8 @@ export function emailChannel(config: NotifyConfig): Channel | null {
   return {
     name: "email",
     async fanOut(_ctx, trx, n) {
+      // Nobody is asked to decide what an Autonomous Approval rule approves at once (its decision is emailed).
+      if (n.kind === "request.submitted" && autonomousRuleOf(n.event.detail)) return [];
       const rows = await trx
         .selectFrom("notification_prefs")
         .innerJoin("users", "users.id", "notification_prefs.user_id")

@@ -107,7 +107,10 @@ export async function buildMessage(trx: Transaction<Database>, publicUrl: string
   let text: string;
   if (kind === "request.submitted") {
     title = `Elevation request: ${where}`;
-    text = `${where} asks to run ${path} as administrator for ${describeDuration(str(d.requestedDuration) ?? "?")}.${justification ? `\nJustification: ${justification}` : ""}`;
+    const rule = str(d.autonomousApprovalRule);
+    text =
+      `${where} asks to run ${path} as administrator for ${describeDuration(str(d.requestedDuration) ?? "?")}.` +
+      `${rule ? ` The Autonomous Approval rule "${rule}" approves it at once: nothing to decide.` : ""}${justification ? `\nJustification: ${justification}` : ""}`;
   } else if (decision) {
     const granted = str(d.grantedDuration);
     title = `Request ${decision.outcome}: ${where}`;
@@ -139,3 +142,13 @@ export async function buildMessage(trx: Transaction<Database>, publicUrl: string
 }
 
 export const kindLabel = (k: NotificationKind): string => NOTIFICATION_KIND_LABELS[k];
+
+/** The Autonomous Approval rule a request.submitted event says will approve it at once, if any. */
+export function autonomousRuleOf(detailJson: string): string | null {
+  try {
+    const rule = (JSON.parse(detailJson) as { autonomousApprovalRule?: unknown }).autonomousApprovalRule;
+    return typeof rule === "string" ? rule : null;
+  } catch {
+    return null;
+  }
+}

@@ -148,7 +148,11 @@ describe(`web push (${TEST_DB})`, () => {
         autonomousApproval: { enabled: true, rules: [{ id: "r1", name: "Build tools", users: ["alice"], applications: [{ type: "fileHash", sha256: "b".repeat(64) }], computers: ["build-*"], maxDuration: "1h" }] },
       }),
     );
-    await submit("approved by the rule");
+    const byRule = await submit("approved by the rule");
+    // The rule's decision commits just after the submission: the submitted event already says a rule approves it,
+    // so no fan-out, however it falls between the two, asks anyone to decide it.
+    const submitted = await srv.services.db.selectFrom("events").select("detail").where("request_id", "=", byRule).where("type", "=", "request.submitted").executeTakeFirstOrThrow();
+    expect(JSON.parse(submitted.detail)).toMatchObject({ autonomousApprovalRule: "Build tools" });
     await srv.notifier.dispatchNow();
     await owner.settings.update.mutate(SettingsSchema.parse({ autonomousApproval: { enabled: false, rules: [] } }));
     const waits = await submit("this one waits");

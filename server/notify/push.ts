@@ -11,7 +11,7 @@ import { z } from "zod";
 import { can, RoleSchema } from "../../core/roles";
 import type { Db } from "../db/schema";
 import type { ServiceContext } from "../services/context";
-import { linkTo, messageFor } from "./message";
+import { autonomousRuleOf, linkTo, messageFor } from "./message";
 import type { Channel, DeliveryOutcome, NotifyConfig } from "./types";
 
 /** How long a push service keeps a message for a device that is offline: a request is decided within the hour or it waits. */
@@ -209,6 +209,9 @@ export function pushChannel(config: NotifyConfig): Channel {
     name: "push",
     async fanOut(_ctx, trx, n) {
       if (n.kind !== "request.submitted" || !n.event.request_id) return [];
+      // An Autonomous Approval rule matched it: the rule's decision follows the submission at once (its own
+      // transaction, so the request may still read as pending here).
+      if (autonomousRuleOf(n.event.detail)) return [];
       // Only a request that still waits: one an autonomous rule approved at once needs nobody.
       const request = await trx.selectFrom("requests").select(["status", "requested_duration"]).where("id", "=", n.event.request_id).executeTakeFirst();
       if (!request || request.status !== "pending") return [];

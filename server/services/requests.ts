@@ -397,7 +397,18 @@ export async function submitRequest(ctx: ServiceContext, computer: AgentComputer
         computerId: computer.id,
         requestId: id,
         endUser: input.user,
-        detail: { user: input.user, path: app.path, sha256: app.sha256, requestedDuration: input.duration, justification: input.justification, approvalsNeeded: needed, ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}) },
+        // An Autonomous Approval rule's match is known here and decided right after this commits: notifications
+        // read it from this event, so nobody is asked to decide a request that a rule approves a moment later.
+        detail: {
+          user: input.user,
+          path: app.path,
+          sha256: app.sha256,
+          requestedDuration: input.duration,
+          justification: input.justification,
+          approvalsNeeded: needed,
+          ...(input.extendsRequestId ? { extendsRequestId: input.extendsRequestId } : {}),
+          ...(rule ? { autonomousApprovalRule: rule.name } : {}),
+        },
       },
       now,
     );
