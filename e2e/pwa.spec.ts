@@ -115,9 +115,13 @@ test("the service worker installs, the console opens offline, and Chromium finds
     // A query string (e.g. a filter) still opens the stored page.
     expect((await page.goto(`${server.url}/requests?status=pending`))?.status()).toBe(200);
     await expect(page.locator("main#main")).toBeVisible();
+    // A detail page opens its stored twin (/policies/view?id=…), which says when this device has no copy of it.
+    await page.goto(`${server.url}/policies/00000000-0000-4000-8000-000000000000`);
+    expect(page.url()).toBe(`${server.url}/policies/view?id=00000000-0000-4000-8000-000000000000`);
+    await expect(page.getByText(/This device has no copy of it/)).toBeVisible();
     // A page the worker has not stored says it needs the network, and leads back to the stored pages.
-    const detail = await page.goto(`${server.url}/policies/00000000-0000-4000-8000-000000000000`);
-    expect(detail?.fromServiceWorker()).toBe(true);
+    const unknown = await page.goto(`${server.url}/no-such-page`);
+    expect(unknown?.fromServiceWorker()).toBe(true);
     await expect(page.getByRole("heading", { name: "This page needs the network" })).toBeVisible();
     await page.getByRole("link", { name: "Requests" }).click();
     await expect(page).toHaveURL(/\/requests$/);

@@ -3,9 +3,11 @@
 //
 // It precaches the app shell: Next's hashed static assets (<distDir>/static/** served at /_next/static/), the
 // prerendered HTML of every static page (<distDir>/server/app/*.html at its URL, revision = BUILD_ID), the
-// offline fallback page, the icons, the favicon and the manifest. Navigation to a page that is not precached
-// (e.g. /policies/<id>) goes to the network and, offline, falls back to /offline, which says the page needs the
-// network. Nothing under /api/ or /agent/ is ever cached. A new worker waits until the admin clicks "reload"
+// offline fallback page, the icons, the favicon and the manifest. A detail page with an id in its path
+// (/requests/<id>, /policies/<id>, /computers/<id>, /policies/<id>/edit) goes to the network and, offline, is
+// redirected to its static twin /<section>/view?id=<id> (/policies/edit?id=<id>), which is precached, reads the id
+// in the browser and the document from the local store. Navigation to any other page that is not precached goes to
+// the network and, offline, falls back to /offline, which says the page needs the network. Nothing under /api/ or /agent/ is ever cached. A new worker waits until the admin clicks "reload"
 // (app/_components/service-worker.tsx sends SKIP_WAITING).
 //
 // Push notifications (Approve / Decline from a notification) live in public/sw-push.js, imported by the worker.
@@ -96,9 +98,25 @@ const { count, size, warnings } = await generateSW({
   // The first install takes control at once; an update waits for the admin ("Update available — reload").
   clientsClaim: true,
   skipWaiting: false,
-  // Pages that are not precached (e.g. /policies/<id>): network only, and /offline when there is none.
-  // (Serialised into the worker: it must stand alone.)
+  // Pages that are not precached: network only. Offline, a detail page goes to its precached /<section>/view?id=…
+  // or /policies/edit?id=… (Next's client navigation, whose RSC fetch fails offline, falls back to a full navigation
+  // that lands here); any other page gets /offline. (Serialised into the worker: each function must stand alone.)
   runtimeCaching: [
+    {
+      urlPattern: ({ request, url, sameOrigin }) =>
+        sameOrigin &&
+        request.mode === "navigate" &&
+        /^\/((requests|computers)\/[^/]+|policies\/[^/]+(\/edit)?)\/?$/.test(url.pathname) &&
+        !/^\/[^/]+\/(view|new|edit)\/?$/.test(url.pathname),
+      handler: async ({ request, url }) => {
+        try {
+          return await fetch(request);
+        } catch {
+          const [, section, id, edit] = /^\/([^/]+)\/([^/]+)(\/edit)?/.exec(url.pathname);
+          return Response.redirect(`${url.origin}/${section}/${edit ? "edit" : "view"}?id=${encodeURIComponent(decodeURIComponent(id))}`, 302);
+        }
+      },
+    },
     {
       urlPattern: ({ request, url, sameOrigin }) =>
         sameOrigin && request.mode === "navigate" && !url.pathname.startsWith("/api/") && !url.pathname.startsWith("/agent/"),

@@ -1,8 +1,14 @@
 "use client";
-// One computer: what the agent last reported, and its Audit tab (enrollment, elevations allowed and denied, grants ended).
+// One computer: what the agent last reported (from the local store like the Computers page, so also offline), and
+// its Audit trail (enrollment, elevations allowed and denied, grants ended), which needs the network.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import type { ComputerView } from "../../../../core/console-api";
+import type { ComputerDoc } from "../../../../core/sync";
 import { AuditTrail } from "../../../_components/audit-trail";
+import { NeedsNetwork } from "../../../_components/needs-network";
+import { useSync } from "../../../_lib/db/sync-provider";
+import { localFirst, useLocalDoc } from "../../../_lib/db/use-local-doc";
 import { Alert, PageHeader, Panel, Spinner } from "../../../_components/ui";
 import { errorMessage } from "../../../_lib/errors";
 import { formatExact } from "../../../_lib/format";
@@ -10,8 +16,15 @@ import { useTRPC } from "../../../_lib/trpc";
 
 export function ComputerDetail({ id }: { id: string }) {
   const trpc = useTRPC();
-  const list = useQuery(trpc.computers.list.queryOptions());
-  const computer = list.data?.computers.find((c) => c.id === id);
+  const sync = useSync();
+  const local = useLocalDoc<ComputerDoc>("computers", id);
+  const online = useQuery({
+    ...trpc.computers.list.queryOptions(),
+    enabled: local.askServer,
+    select: (d): ComputerView | null => d.computers.find((c) => c.id === id) ?? null,
+  });
+  const list = localFirst(local, (doc): ComputerView | null => doc, online, !sync.online);
+  const computer = list.data;
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm">
@@ -19,10 +32,10 @@ export function ComputerDetail({ id }: { id: string }) {
           Computers
         </Link>
       </nav>
-      {list.isPending ? (
-        <Spinner label="Loading the computer…" />
-      ) : list.isError ? (
+      {list.isError ? (
         <Alert title="Could not load the computer">{errorMessage(list.error)}</Alert>
+      ) : list.isPending ? (
+        <Spinner label="Loading the computer…" />
       ) : !computer ? (
         <Alert title="No such computer">It may have been removed. Its events stay on the audit trail under Events.</Alert>
       ) : (
@@ -49,7 +62,9 @@ export function ComputerDetail({ id }: { id: string }) {
         </>
       )}
       <h2 className="mb-3 text-lg font-semibold text-zinc-900">Audit</h2>
-      <AuditTrail computerId={id} />
+      <NeedsNetwork what="The computer's audit trail">
+        <AuditTrail computerId={id} />
+      </NeedsNetwork>
     </>
   );
 }

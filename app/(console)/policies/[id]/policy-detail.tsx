@@ -1,6 +1,7 @@
 "use client";
 // A policy's page: what it says (Details), every revision (Versions), Test access, and its Audit trail; with Edit,
-// Duplicate, Deploy, Disable and (for a draft) Delete.
+// Duplicate, Deploy, Disable and (for a draft) Delete. Details come from the local store like the Policies page (and
+// are there offline); Deploy and Disable go through the outbox; the other tabs, Duplicate and Delete need the network.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -10,6 +11,10 @@ import type { PolicyView } from "../../../../core/console-api";
 import { can } from "../../../../core/roles";
 import { AuditTrail } from "../../../_components/audit-trail";
 import { useConsoleUser } from "../../../_components/console-shell";
+import { NeedsNetwork } from "../../../_components/needs-network";
+import type { PolicyDoc } from "../../../../core/sync";
+import { useOutboxAction, useSync } from "../../../_lib/db/sync-provider";
+import { localFirst, useLocalDoc } from "../../../_lib/db/use-local-doc";
 import { TestAccess } from "../../../_components/test-access";
 import { Alert, Button, cx, LinkButton, PageHeader, Panel, Spinner, StatusBadge } from "../../../_components/ui";
 import { errorMessage } from "../../../_lib/errors";
@@ -26,10 +31,12 @@ export function PolicyDetail({ id }: { id: string }) {
   const mayWrite = can(user.role, "policies.write");
   const queryClient = useQueryClient();
   const [tab, setTab] = useState<Tab>("Details");
-  const q = useQuery(trpc.policies.get.queryOptions({ id }));
+  const sync = useSync();
+  const local = useLocalDoc<PolicyDoc>("policies", id);
+  const q = localFirst(local, policyView, useQuery({ ...trpc.policies.get.queryOptions({ id }), enabled: local.askServer }), !sync.online);
   const refresh = () => queryClient.invalidateQueries();
-  const deploy = useMutation(trpc.policies.deploy.mutationOptions({ onSuccess: refresh }));
-  const disable = useMutation(trpc.policies.disable.mutationOptions({ onSuccess: refresh }));
+  const deploy = useOutboxAction("policy.deploy", useMutation(trpc.policies.deploy.mutationOptions({ onSuccess: refresh })), refresh);
+  const disable = useOutboxAction("policy.disable", useMutation(trpc.policies.disable.mutationOptions({ onSuccess: refresh })), refresh);
   const duplicate = useMutation(trpc.policies.duplicate.mutationOptions({ onSuccess: async (r) => {
     await refresh();
     router.push(`/policies/${r.policy.id}`);
@@ -39,10 +46,11 @@ export function PolicyDetail({ id }: { id: string }) {
     router.push("/policies");
   } }));
   const busy = deploy.isPending || disable.isPending || duplicate.isPending || remove.isPending;
+  const offline = !sync.online;
   const actionError = deploy.error ?? disable.error ?? duplicate.error ?? remove.error;
 
-  if (q.isPending) return <Spinner label="Loading the policy…" />;
   if (q.isError) return <Alert title="Could not load the policy">{errorMessage(q.error)}</Alert>;
+  if (q.isPending || !q.data) return <Spinner label="Loading the policy…" />;
   const p = q.data;
   const status = p.effectiveStatus;
   const mayDeploy = status === "draft" || status === "disabled" || (status === "expired" && p.duration.type === "fixed");
@@ -52,7 +60,7 @@ export function PolicyDetail({ id }: { id: string }) {
       <LinkButton href={`/policies/${p.id}/edit`} variant="secondary">
         Edit
       </LinkButton>
-      <Button variant="secondary" onClick={() => duplicate.mutate({ id: p.id })} disabled={busy}>
+      <Button variant="secondary" onClick={() => duplicate.mutate({ id: p.id })} disabled={busy || offline}>
         Duplicate
       </Button>
       {mayDeploy && (
@@ -68,7 +76,7 @@ export function PolicyDetail({ id }: { id: string }) {
       {status === "draft" && (
         <Button
           variant="danger"
-          disabled={busy}
+          disabled={busy || offline}
           onClick={() => {
             if (window.confirm(`Delete the draft "${p.name}"? Only drafts can be deleted; this cannot be undone.`)) remove.mutate({ id: p.id });
           }}
@@ -122,12 +130,29 @@ export function PolicyDetail({ id }: { id: string }) {
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === "Details" && <Details policy={p} />}
-        {tab === "Versions" && <Versions id={p.id} />}
-        {tab === "Test access" && <TestAccess preferComputers={p.computers} />}
-        {tab === "Audit" && <AuditTrail policyId={p.id} />}
+        {tab === "Versions" && (
+          <NeedsNetwork what="The list of versions">
+            <Versions id={p.id} />
+          </NeedsNetwork>
+        )}
+        {tab === "Test access" && (
+          <NeedsNetwork what="Test access">
+            <TestAccess preferComputers={p.computers} />
+          </NeedsNetwork>
+        )}
+        {tab === "Audit" && (
+          <NeedsNetwork what="The policy's audit trail">
+            <AuditTrail policyId={p.id} />
+          </NeedsNetwork>
+        )}
       </div>
     </>
   );
+}
+
+/** A replicated policy as the page shows it: its revision replicates as `policyRevision` (core/sync.ts). */
+function policyView({ policyRevision, ...doc }: PolicyDoc): PolicyView {
+  return { ...doc, revision: policyRevision } as unknown as PolicyView;
 }
 
 function Row({ label, children }: { label: string; children: ReactNode }) {

@@ -52,7 +52,6 @@ export function RequestDetail({ id }: { id: string }) {
     </nav>
   );
 
-  if (request.isPending || !request.data) return <>{breadcrumb}<Spinner label="Loading the request…" /></>;
   if (request.isError)
     return (
       <>
@@ -60,6 +59,7 @@ export function RequestDetail({ id }: { id: string }) {
         <Alert title={errorCode(request.error) === "NOT_FOUND" ? "No such request" : "Could not load the request"}>{errorMessage(request.error)}</Alert>
       </>
     );
+  if (request.isPending || !request.data) return <>{breadcrumb}<Spinner label="Loading the request…" /></>;
 
   const r = request.data;
   const active = isActive(r, now);
