@@ -15,13 +15,15 @@ function makeQueryClient(): QueryClient {
     defaultOptions: {
       queries: {
         staleTime: 10_000,
-        // A refused request (signed out, not allowed, bad input) will not succeed on a retry.
+        // A refused request (signed out, not allowed, bad input) will not succeed on a retry. Queries run in the
+        // browser only (the console renders no data on the server), where navigator is always there.
         retry: (failureCount, error) => {
           if (error instanceof TRPCClientError) {
             const code = (error.data as { code?: string } | undefined)?.code;
             if (code && ["UNAUTHORIZED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND"].includes(code)) return false;
           }
-          return failureCount < 2;
+          // Offline, a retry only delays the fallback to the local store (the console opening offline).
+          return failureCount < 2 && navigator.onLine;
         },
       },
     },
