@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { devices, expect, test, type Page } from "@playwright/test";
-import { eventually, run, spawnDaemon, startServer, tempDir, type RunResult } from "./support";
+import { enrolledSite, eventually, requestStatus, spawnDaemon } from "./support";
 
 const { defaultBrowserType: _browserType, ...pixel7 } = devices["Pixel 7"];
 test.use({ ...pixel7, viewport: { width: 360, height: 800 } });
@@ -15,20 +15,11 @@ test.use({ ...pixel7, viewport: { width: 360, height: 800 } });
 const OWNER = { email: "owner@example.com", password: "a long owner passphrase" };
 
 async function site() {
-  const server = await startServer({ ADMIN_EMAIL: OWNER.email, ADMIN_PASSWORD: OWNER.password });
-  const state = tempDir("agent");
-  const files = tempDir("files");
-  const ctlHome = tempDir("ctl");
-  const ctlEnv = { XDG_CONFIG_HOME: ctlHome.path, JIT_PASSWORD: OWNER.password };
-  expect((await run("jit-ctl", ["login", "--server", server.url, "--email", OWNER.email], ctlEnv)).code).toBe(0);
-  const token = JSON.parse((await run("jit-ctl", ["enroll-token", "create", "--json"], ctlEnv)).stdout) as { token: string };
-  const enrolled = await run("jit-agent", ["enroll", "--server", server.url, "--token", token.token, "--name", "build-01", "--state-dir", state.path]);
-  expect(enrolled.code, enrolled.stderr).toBe(0);
+  const { server, state, files, agent, remove } = await enrolledSite(OWNER);
   const daemon = spawnDaemon("jit-agent", ["run", "--state-dir", state.path]);
   const body = "#!/bin/sh\necho building\n";
   const tool = join(files.path, "build-tool");
   writeFileSync(tool, body, { mode: 0o755 });
-  const agent = (...args: string[]) => run("jit-agent", [...args, "--state-dir", state.path]);
   return {
     server,
     tool,
@@ -39,18 +30,11 @@ async function site() {
     cleanup: async () => {
       await daemon.stop();
       await server.stop();
-      state.remove();
-      files.remove();
-      ctlHome.remove();
+      remove();
     },
   };
 }
 
-function requestStatus(r: RunResult): string {
-  const last = r.stdout.trim().split("\n").filter((l) => l.trim().startsWith("{")).at(-1);
-  if (!last) throw new Error(`jit-agent request printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return (JSON.parse(last) as { status: string }).status;
-}
 
 async function trpcGet<T>(page: Page, url: string, path: string, input?: unknown): Promise<T> {
   const res = await page.request.get(`${url}/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`);

@@ -13,7 +13,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { devices, expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { eventually, run, spawnDaemon, startServer, tempDir, type RunResult, type ServerProcess } from "./support";
+import { enrolledSite, eventually, requestStatus, run, spawnDaemon } from "./support";
 
 const { defaultBrowserType: _browserType, ...pixel7 } = devices["Pixel 7"];
 const PHONE = { ...pixel7, viewport: { width: 360, height: 800 } };
@@ -23,19 +23,10 @@ const OWNER = { email: "owner@example.com", password: "a long owner passphrase" 
 const DANA = { email: "dana@example.com", password: "dana's long passphrase" };
 
 async function site() {
-  const server: ServerProcess = await startServer({ ADMIN_EMAIL: OWNER.email, ADMIN_PASSWORD: OWNER.password });
-  const state = tempDir("agent");
-  const files = tempDir("files");
-  const ctlHome = tempDir("ctl");
-  const ctlEnv = { XDG_CONFIG_HOME: ctlHome.path, JIT_PASSWORD: OWNER.password };
-  expect((await run("jit-ctl", ["login", "--server", server.url, "--email", OWNER.email], ctlEnv)).code).toBe(0);
-  const token = JSON.parse((await run("jit-ctl", ["enroll-token", "create", "--json"], ctlEnv)).stdout) as { token: string };
-  const enrolled = await run("jit-agent", ["enroll", "--server", server.url, "--token", token.token, "--name", "build-01", "--state-dir", state.path]);
-  expect(enrolled.code, enrolled.stderr).toBe(0);
+  const { server, state, files, ctlEnv, agent, remove } = await enrolledSite(OWNER);
   const daemon = spawnDaemon("jit-agent", ["run", "--state-dir", state.path]);
   const tool = join(files.path, "build-tool");
   writeFileSync(tool, "#!/bin/sh\necho building\n", { mode: 0o755 });
-  const agent = (...args: string[]) => run("jit-agent", [...args, "--state-dir", state.path]);
   return {
     server,
     tool,
@@ -48,19 +39,11 @@ async function site() {
     cleanup: async () => {
       await daemon.stop();
       await server.stop();
-      state.remove();
-      files.remove();
-      ctlHome.remove();
+      remove();
     },
   };
 }
 
-function requestStatus(r: RunResult): string {
-  const lines = r.stdout.trim().split("\n").filter((l) => l.trim().startsWith("{"));
-  const last = lines[lines.length - 1];
-  if (!last) throw new Error(`jit-agent request printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return (JSON.parse(last) as { status: string }).status;
-}
 
 async function signIn(page: Page, url: string, who: { email: string; password: string }) {
   await page.goto(`${url}/login`);

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { devices, expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
-import { eventually, run, spawnDaemon, startServer, tempDir, type RunResult, type ServerProcess } from "./support";
+import { enrolledSite, eventually, run, spawnDaemon, type RunResult } from "./support";
 
 // The phone: Pixel 7's touch and user agent, 360 px wide (the narrowest we support). The browser itself stays
 // the configured Debian chromium (devices only set the context, never launchOptions).
@@ -25,15 +25,7 @@ type RequestJson = { id: string; status: string; endsAt?: string | null };
 
 /** A server with an owner, one enrolled computer (build-01) whose daemon long-polls, and two tools on disk. */
 async function site() {
-  const server: ServerProcess = await startServer({ ADMIN_EMAIL: OWNER.email, ADMIN_PASSWORD: OWNER.password });
-  const state = tempDir("agent");
-  const files = tempDir("files");
-  const ctlHome = tempDir("ctl");
-  const ctlEnv = { XDG_CONFIG_HOME: ctlHome.path, JIT_PASSWORD: OWNER.password };
-  expect((await run("jit-ctl", ["login", "--server", server.url, "--email", OWNER.email], ctlEnv)).code).toBe(0);
-  const token = JSON.parse((await run("jit-ctl", ["enroll-token", "create", "--json"], ctlEnv)).stdout) as { token: string };
-  const enrolled = await run("jit-agent", ["enroll", "--server", server.url, "--token", token.token, "--name", "build-01", "--state-dir", state.path]);
-  expect(enrolled.code, enrolled.stderr).toBe(0);
+  const { server, state, files, agent, remove } = await enrolledSite(OWNER);
   let daemon: ReturnType<typeof spawnDaemon> | null = spawnDaemon("jit-agent", ["run", "--state-dir", state.path]);
 
   const tool = join(files.path, "build-tool");
@@ -42,7 +34,6 @@ async function site() {
   writeFileSync(risky, "#!/bin/sh\necho wiping\n", { mode: 0o755 });
   const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
-  const agent = (...args: string[]) => run("jit-agent", [...args, "--state-dir", state.path]);
   return {
     server,
     tool,
@@ -65,9 +56,7 @@ async function site() {
     cleanup: async () => {
       await daemon?.stop();
       await server.stop();
-      state.remove();
-      files.remove();
-      ctlHome.remove();
+      remove();
     },
   };
 }

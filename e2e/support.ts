@@ -108,3 +108,40 @@ export async function eventually<T>(fn: () => Promise<T | null | undefined | fal
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * A server whose owner is `owner` (made at start), signed in with jit-ctl, and one computer, build-01, enrolled with
+ * a fresh token into its own state folder. `remove` deletes the folders (stop the server and any daemon first).
+ */
+export async function enrolledSite(owner: { email: string; password: string }) {
+  const server = await startServer({ ADMIN_EMAIL: owner.email, ADMIN_PASSWORD: owner.password });
+  const state = tempDir("agent");
+  const files = tempDir("files");
+  const ctlHome = tempDir("ctl");
+  const ctlEnv = { XDG_CONFIG_HOME: ctlHome.path, JIT_PASSWORD: owner.password };
+  const login = await run("jit-ctl", ["login", "--server", server.url, "--email", owner.email], ctlEnv);
+  if (login.code !== 0) throw new Error(`jit-ctl login failed: ${login.stderr}`);
+  const token = JSON.parse((await run("jit-ctl", ["enroll-token", "create", "--json"], ctlEnv)).stdout) as { token: string };
+  const enrolled = await run("jit-agent", ["enroll", "--server", server.url, "--token", token.token, "--name", "build-01", "--state-dir", state.path]);
+  if (enrolled.code !== 0) throw new Error(`jit-agent enroll failed: ${enrolled.stderr}`);
+  return {
+    server,
+    state,
+    files,
+    ctlEnv,
+    /** jit-agent with this computer's state folder. */
+    agent: (...args: string[]) => run("jit-agent", [...args, "--state-dir", state.path]),
+    remove: () => {
+      state.remove();
+      files.remove();
+      ctlHome.remove();
+    },
+  };
+}
+
+/** The status in the last JSON line `jit-agent request --json` printed. */
+export function requestStatus(r: RunResult): string {
+  const last = r.stdout.trim().split("\n").filter((l) => l.trim().startsWith("{")).at(-1);
+  if (!last) throw new Error(`jit-agent request printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return (JSON.parse(last) as { status: string }).status;
+}
