@@ -4,6 +4,7 @@ import type { ComputerView, ConsoleUser } from "../../core/console-api";
 import { normalizeComputerName } from "../../core/names";
 import type { EnrollRequest, EnrollResponse } from "../../core/protocol";
 import { newId, randomToken, sha256Hex } from "../util";
+import type { ComputersTable } from "../db/schema";
 import type { ServiceContext } from "./context";
 import { appendEvent } from "./events";
 import { latestBundleVersions, markBundlesStale } from "./bundles";
@@ -89,7 +90,12 @@ export async function touchComputer(ctx: ServiceContext, id: string, report: { a
 export async function listComputers(ctx: ServiceContext): Promise<ComputerView[]> {
   const rows = await ctx.db.selectFrom("computers").selectAll().orderBy("name_key").execute();
   const latest = await latestBundleVersions(ctx);
-  return rows.map((r) => ({
+  return rows.map((r) => toComputerView(r, latest));
+}
+
+/** A computer as the console shows it (its list, and the replicated computers collection). */
+export function toComputerView(r: ComputersTable, latestBundleVersion: Map<string, number>): ComputerView {
+  return {
     id: r.id,
     name: r.name,
     os: r.os,
@@ -97,6 +103,6 @@ export async function listComputers(ctx: ServiceContext): Promise<ComputerView[]
     enrolledAt: r.enrolled_at,
     lastSeenAt: r.last_seen_at,
     bundleVersion: r.applied_bundle_version,
-    latestBundleVersion: latest.get(r.id) ?? null,
-  }));
+    latestBundleVersion: latestBundleVersion.get(r.id) ?? null,
+  };
 }

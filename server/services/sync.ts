@@ -28,6 +28,7 @@ import {
 } from "../../core/sync";
 import type { OutboxTable } from "../db/schema";
 import { latestBundleVersions } from "./bundles";
+import { toComputerView } from "./computers";
 import type { ServiceContext } from "./context";
 import { toView as eventView } from "./events";
 import { applyPolicy, getPolicy, parsePolicyInput, rowToPolicy, setPolicyStatus, toView as policyView } from "./policies";
@@ -62,18 +63,7 @@ async function loadDocuments(ctx: ServiceContext, collection: SyncCollection, id
     case "computers": {
       const rows = await ctx.db.selectFrom("computers").selectAll().where("id", "in", ids).execute();
       const latest = rows.length ? await latestBundleVersions(ctx) : new Map<string, number>();
-      for (const r of rows) {
-        out.set(r.id, {
-          id: r.id,
-          name: r.name,
-          os: r.os,
-          agentVersion: r.agent_version,
-          enrolledAt: r.enrolled_at,
-          lastSeenAt: r.last_seen_at,
-          bundleVersion: r.applied_bundle_version,
-          latestBundleVersion: latest.get(r.id) ?? null,
-        });
-      }
+      for (const r of rows) out.set(r.id, toComputerView(r, latest));
       break;
     }
     case "events":
