@@ -27,16 +27,14 @@ import { AllowlistEntrySchema } from "./allowlist";
 import { EventViewSchema } from "./audit";
 import { ComputerViewSchema, PolicyViewSchema } from "./console-api";
 import { DurationTextSchema, RequestViewSchema, type RequestView } from "./request";
-import type { Permission, Role } from "./roles";
-import { can } from "./roles";
+import type { Permission } from "./roles";
 import { SettingsSchema } from "./settings";
 
-export const SYNC_COLLECTIONS = ["policies", "allowlist", "requests", "computers", "events", "settings", "outbox"] as const;
+// The names, limits, each role's collections and a new outbox entry live in sync-basics.ts (no schemas there: the
+// console's first-load JS takes only that part).
+import { SYNC_COLLECTIONS, SYNC_PULL_LIMIT_MAX, type SyncCollection } from "./sync-basics";
+export { SYNC_COLLECTIONS, SYNC_PULL_LIMIT_MAX, canPull, collectionsFor, newOutboxEntry, type SyncCollection } from "./sync-basics";
 export const SyncCollectionSchema = z.enum(SYNC_COLLECTIONS);
-export type SyncCollection = z.infer<typeof SyncCollectionSchema>;
-
-/** A pull returns at most this many documents. */
-export const SYNC_PULL_LIMIT_MAX = 1000;
 /** A push carries at most this many outbox rows. */
 export const SYNC_PUSH_ROWS_MAX = 100;
 /** A fresh store replicates this many of the newest events. */
@@ -321,11 +319,6 @@ export function offlineTime(clientAt: string, serverNow: Date): string | null {
   return Number.isFinite(t) && serverNow.getTime() - t >= OFFLINE_AFTER_MS ? new Date(t).toISOString() : null;
 }
 
-/** A new local entry, waiting to sync (the server restamps `updatedAt`). */
-export function newOutboxEntry<K extends OutboxKind>(id: string, kind: K, payload: OutboxPayload<K>, clientAt: Date): OutboxEntry {
-  const at = clientAt.toISOString();
-  return { id, kind, payload: payload as Record<string, unknown>, clientAt: at, status: "waiting", message: null, serverAt: null, result: null, updatedAt: at, _deleted: false };
-}
 
 // ── Per collection ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -350,26 +343,6 @@ export const SYNC_JSON_SCHEMAS: Record<SyncCollection, SyncJsonSchema> = {
   outbox: outboxJsonSchema,
 };
 
-/**
- * Who may replicate what: the one place a role's view of the data is decided. Outbox entries are each
- * person's own (the server filters them by owner); every role reads the rest today.
- */
-const PULL_PERMISSION: Record<SyncCollection, Permission | "self"> = {
-  policies: "policies.read",
-  allowlist: "policies.read",
-  requests: "events.read",
-  computers: "computers.read",
-  events: "events.read",
-  settings: "policies.read",
-  outbox: "self",
-};
-export function canPull(role: Role, collection: SyncCollection): boolean {
-  const p = PULL_PERMISSION[collection];
-  return p === "self" || can(role, p);
-}
-export function collectionsFor(role: Role): SyncCollection[] {
-  return SYNC_COLLECTIONS.filter((c) => canPull(role, c));
-}
 
 /**
  * A deletion as replicated: the id, the stamp, `_deleted: true`, and placeholder fields so the tombstone

@@ -12,11 +12,9 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import { devices, expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { enrolledSite, eventually, requestStatus, run, spawnDaemon } from "./support";
+import { expect, test, type BrowserContext, type Page } from "@playwright/test";
+import { enrolledSite, eventually, PHONE, requestStatus, run, secondAdmin, signIn, spawnDaemon } from "./support";
 
-const { defaultBrowserType: _browserType, ...pixel7 } = devices["Pixel 7"];
-const PHONE = { ...pixel7, viewport: { width: 360, height: 800 } };
 test.use(PHONE);
 
 const OWNER = { email: "owner@example.com", password: "a long owner passphrase" };
@@ -44,32 +42,6 @@ async function site() {
   };
 }
 
-
-async function signIn(page: Page, url: string, who: { email: string; password: string }) {
-  await page.goto(`${url}/login`);
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: /Sign in/ }).click();
-  await expect(page).toHaveURL(/\/requests$/);
-}
-
-/** The service worker has installed (the shell is precached) and the local store has synced once. */
-async function readyForOffline(page: Page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
-  await expect(page.getByRole("button", { name: /^Sync: Synced/ })).toBeVisible();
-}
-
-async function secondAdmin(browser: Browser, page: Page, url: string): Promise<{ context: BrowserContext; page: Page }> {
-  const created = await page.request.post(`${url}/api/trpc/users.create`, { data: { ...DANA, role: "admin" } });
-  expect(created.ok(), await created.text()).toBe(true);
-  const context = await browser.newContext(PHONE);
-  const other = await context.newPage();
-  await signIn(other, url, DANA);
-  return { context, page: other };
-}
-
 const card = (page: Page, reason: string) => page.getByRole("article", { name: "alice on build-01" }).filter({ hasText: reason });
 
 async function decide(page: Page, reason: string, kind: "Approve" | "Decline", text?: string) {
@@ -86,7 +58,6 @@ test("offline on a phone: the console opens, an offline approval syncs and check
   try {
     await signIn(page, s.server.url, OWNER);
     await expect(page.getByText("No pending requests")).toBeVisible();
-    await readyForOffline(page);
 
     // 1. A request arrives; the phone goes offline and reloads: the console opens and shows it.
     const first = s.request("alice", s.tool, "30m", "Hotfix from the train");
@@ -116,7 +87,7 @@ test("offline on a phone: the console opens, an offline approval syncs and check
     await page.getByRole("tab", { name: /Pending/ }).click();
 
     // 2. Two admins, one offline, decide the same request differently: the decision that reached the server first stands.
-    dana = await secondAdmin(browser, page, s.server.url);
+    dana = await secondAdmin(browser, page, s.server.url, DANA);
     const second = s.request("alice", s.tool, "15m", "Rotate the disks");
     await expect(card(page, "Rotate the disks")).toBeVisible({ timeout: 5_000 });
     await expect(card(dana.page, "Rotate the disks")).toBeVisible({ timeout: 5_000 });
@@ -167,7 +138,6 @@ test("an offline policy edit waits on the phone, syncs when the network returns 
   const s = await site();
   try {
     await signIn(page, s.server.url, OWNER);
-    await readyForOffline(page);
     const created = await page.request.post(`${s.server.url}/api/trpc/policies.create`, {
       data: { name: "Build tools", computers: ["build-01"], users: ["bob"], duration: { type: "fixed", length: "2h" }, applications: [{ type: "fileHash", sha256: s.toolSha }], deploy: true },
     });

@@ -8,13 +8,10 @@
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { devices, expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
-import { enrolledSite, eventually, run, spawnDaemon, type RunResult } from "./support";
+import { expect, test, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import { enrolledSite, eventually, PHONE, run, secondAdmin, signIn, spawnDaemon, type RunResult } from "./support";
 
-// The phone: Pixel 7's touch and user agent, 360 px wide (the narrowest we support). The browser itself stays
-// the configured Debian chromium (devices only set the context, never launchOptions).
-const { defaultBrowserType: _browserType, ...pixel7 } = devices["Pixel 7"];
-const PHONE = { ...pixel7, viewport: { width: 360, height: 800 } };
+// The phone (e2e/support.ts): Pixel 7's touch and user agent, 360 px wide.
 test.use(PHONE);
 
 const OWNER = { email: "owner@example.com", password: "a long owner passphrase" };
@@ -67,24 +64,6 @@ function requestResult(r: RunResult): RequestJson {
   const last = lines[lines.length - 1];
   if (!last) throw new Error(`jit-agent request printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(last) as RequestJson;
-}
-
-async function signIn(page: Page, url: string, who: { email: string; password: string }) {
-  await page.goto(`${url}/login`);
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: /Sign in/ }).click();
-  await expect(page).toHaveURL(/\/requests$/);
-}
-
-/** A second admin in their own browser context (their own session), on a phone too. */
-async function secondAdmin(browser: Browser, page: Page, url: string): Promise<{ context: BrowserContext; page: Page }> {
-  const created = await page.request.post(`${url}/api/trpc/users.create`, { data: { ...DANA, role: "admin" } });
-  expect(created.ok(), await created.text()).toBe(true);
-  const context = await browser.newContext(PHONE);
-  const other = await context.newPage();
-  await signIn(other, url, DANA);
-  return { context, page: other };
 }
 
 /** The card of a request in the shown tab, found as a person would: by its heading. */
@@ -294,7 +273,7 @@ test("Settings: Autonomous Approval approves a matching request at once; Two-per
     await expect(c.getByText("Pending", { exact: true })).toBeVisible();
     expect((await s.check("alice", s.risky)).code).toBe(3);
 
-    const second = await secondAdmin(browser, page, s.server.url);
+    const second = await secondAdmin(browser, page, s.server.url, DANA);
     dana = second;
     const dc = card(second.page);
     await expect(dc.getByText("1 of 2")).toBeVisible();

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { devices, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 const BIN = (name: string) => join(ROOT, "bin", `${name}.mjs`);
@@ -145,3 +146,40 @@ export function requestStatus(r: RunResult): string {
   if (!last) throw new Error(`jit-agent request printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   return (JSON.parse(last) as { status: string }).status;
 }
+
+// ── The console in a browser ─────────────────────────────────────────────────────────────────────────────
+
+/** The phone the console e2e tests use: Pixel 7's touch and user agent, 360 px wide (the narrowest we support). The
+ * browser itself stays the configured Debian chromium (devices only set the context, never launchOptions). */
+const { defaultBrowserType: _browserType, ...pixel7 } = devices["Pixel 7"];
+export const PHONE = { ...pixel7, viewport: { width: 360, height: 800 } };
+
+/**
+ * The console has settled after a sign-in: its first sync is done and its service worker installed (the console
+ * starts that install once the first sync is done), so nothing of a first visit competes with what a test times next.
+ */
+export async function settled(page: Page): Promise<void> {
+  await expect(page.getByRole("button", { name: /^Sync: Synced/ }).first()).toBeVisible({ timeout: 15_000 });
+  await page.evaluate(async () => void (await navigator.serviceWorker.ready));
+}
+
+/** Signs in on the console's sign-in page and waits until the console has settled on Requests. */
+export async function signIn(page: Page, url: string, who: { email: string; password: string }): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: /Sign in/ }).click();
+  await expect(page).toHaveURL(/\/requests$/);
+  await settled(page);
+}
+
+/** A second admin (created by the one signed in on `page`) in their own browser context and session, on a phone too. */
+export async function secondAdmin(browser: Browser, page: Page, url: string, who: { email: string; password: string }): Promise<{ context: BrowserContext; page: Page }> {
+  const created = await page.request.post(`${url}/api/trpc/users.create`, { data: { ...who, role: "admin" } });
+  expect(created.ok(), await created.text()).toBe(true);
+  const context = await browser.newContext(PHONE);
+  const other = await context.newPage();
+  await signIn(other, url, who);
+  return { context, page: other };
+}
+

@@ -40,8 +40,12 @@ export function ServiceWorkerUpdates() {
       if (document.visibilityState === "visible") registration?.update().catch(() => {});
     };
 
-    // After the page has loaded: precaching the shell never competes with the first screen.
-    const register = () =>
+    // Precaching the shell (~1.4 MB) waits until the console's first sync is done (it says so with "jit:synced"),
+    // or 10 s after the page loaded: it never competes with the first screen or with the first sync's writes.
+    let registered = false;
+    const register = () => {
+      if (registered) return;
+      registered = true;
       sw.register("/sw.js", { scope: "/", updateViaCache: "none" })
         .then((reg) => {
           if (stopped) return;
@@ -53,13 +57,19 @@ export function ServiceWorkerUpdates() {
         .catch(() => {
           // No worker (e.g. a browser that refuses it): the console still works online.
         });
-    if (document.readyState === "complete") void register();
-    else window.addEventListener("load", register, { once: true });
+    };
+    let fallback = 0;
+    const loaded = () => (fallback = window.setTimeout(register, 10_000));
+    window.addEventListener("jit:synced", register);
+    if (document.readyState === "complete") loaded();
+    else window.addEventListener("load", loaded, { once: true });
     document.addEventListener("visibilitychange", checkForUpdate);
     const timer = window.setInterval(checkForUpdate, UPDATE_CHECK_MS);
     return () => {
       stopped = true;
-      window.removeEventListener("load", register);
+      window.removeEventListener("load", loaded);
+      window.removeEventListener("jit:synced", register);
+      window.clearTimeout(fallback);
       sw.removeEventListener("controllerchange", onControllerChange);
       registration?.removeEventListener("updatefound", onUpdateFound);
       document.removeEventListener("visibilitychange", checkForUpdate);

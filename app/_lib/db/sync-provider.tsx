@@ -9,7 +9,7 @@ import { useTRPC, useTRPCClient } from "../trpc";
 import { useQueryClient } from "@tanstack/react-query";
 import type { CollectionName, OutboxEntry, OutboxKind, SyncApi, SyncCheckpoint } from "./contract";
 import type { OpenStore } from "./database";
-import { collectionsFor, newOutboxEntry, SYNC_PULL_LIMIT_MAX } from "../../../core/sync";
+import { collectionsFor, newOutboxEntry, SYNC_PULL_LIMIT_MAX } from "../../../core/sync-basics";
 
 export type SyncStatus = {
   /** The open store, or null while it opens (or if this browser cannot keep one). */
@@ -153,7 +153,10 @@ export function SyncProvider({ user, children }: { user: ConsoleUser; children: 
           if (navigator.onLine) setError(errorMessage(e));
         });
         setStore(opened);
-        void opened.caughtUp.then(() => !cancelled && setCaughtUp(true));
+        void opened.caughtUp.then(() => {
+          dispatchEvent(new Event("jit:synced")); // the service worker may precache now
+          if (!cancelled) setCaughtUp(true);
+        });
       } catch (e) {
         console.error("The local store could not open; the console works online only.", e);
         if (!cancelled) setUnavailable(true);
