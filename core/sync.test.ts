@@ -1,5 +1,6 @@
 import Ajv from "ajv";
 import fc from "fast-check";
+import { createHash } from "node:crypto";
 import { checkSchema } from "rxdb/plugins/dev-mode";
 import { describe, expect, it } from "vitest";
 import {
@@ -105,13 +106,25 @@ const SAMPLES: Record<SyncCollection, Record<string, unknown>> = {
 const ajv = new Ajv({ strict: false });
 const jsonValid = (c: SyncCollection, doc: unknown) => ajv.validate(SYNC_JSON_SCHEMAS[c], doc);
 
+/** Each collection's RxDB schema as released: [version, the first 16 hex of SHA-256 of its JSON]. When a schema changes,
+ * give it a new version in core/sync.ts and put both here. */
+const RELEASED_SCHEMAS: Record<SyncCollection, [number, string]> = {
+  policies: [1, "a1fc1f96284ea901"],
+  allowlist: [1, "ab6c3bd32fb25c58"],
+  requests: [1, "746f98ed93629c35"],
+  computers: [1, "d5adf2125601b170"],
+  events: [1, "3dcbbe95c31b414f"],
+  settings: [0, "414810c4658d5523"],
+  outbox: [0, "0cab7e839a015780"],
+};
+
 describe("each collection's zod schema and RxDB JSON schema agree", () => {
   it.each(SYNC_COLLECTIONS)("%s: the same properties (RxDB keeps _deleted itself)", (c) => {
     const zodKeys = Object.keys((SYNC_DOC_SCHEMAS[c] as unknown as { shape: Record<string, unknown> }).shape)
       .filter((k) => k !== "_deleted")
       .sort();
     expect(Object.keys(SYNC_JSON_SCHEMAS[c].properties).sort()).toEqual(zodKeys);
-    expect(SYNC_JSON_SCHEMAS[c].required.sort()).toEqual(zodKeys);
+    expect([...SYNC_JSON_SCHEMAS[c].required].sort()).toEqual(zodKeys);
   });
 
   it.each(SYNC_COLLECTIONS)("%s: a sample document is valid for both, and missing a field for neither", (c) => {
@@ -132,9 +145,9 @@ describe("each collection's zod schema and RxDB JSON schema agree", () => {
     expect(jsonValid(c, t), JSON.stringify(ajv.errors)).toBe(true);
   });
 
-  it.each(SYNC_COLLECTIONS)("%s: RxDB accepts the JSON schema (version 0, primary key id, indexes)", (c) => {
+  it.each(SYNC_COLLECTIONS)("%s: RxDB accepts the JSON schema (a version, primary key id, indexes)", (c) => {
     const schema = SYNC_JSON_SCHEMAS[c];
-    expect(schema.version).toBe(0);
+    expect(Number.isInteger(schema.version) && schema.version >= 0).toBe(true);
     expect(schema.primaryKey).toBe("id");
     expect(() => checkSchema(structuredClone(schema) as never)).not.toThrow();
   });
@@ -145,6 +158,14 @@ describe("each collection's zod schema and RxDB JSON schema agree", () => {
 
   it("the requests screen's indexes are there", () => {
     expect(SYNC_JSON_SCHEMAS.requests.indexes).toContainEqual(["status", "updatedAt"]);
+    expect(SYNC_JSON_SCHEMAS.events.indexes).toContainEqual(["seq"]);
+  });
+
+  // A changed schema (indexes included) must come with a new version: RxDB refuses to open a store whose schema
+  // changed under the same version. These hashes are of the schemas as released at each version.
+  it.each(SYNC_COLLECTIONS)("%s: a changed schema has a new version", (c) => {
+    const hash = createHash("sha256").update(JSON.stringify(SYNC_JSON_SCHEMAS[c])).digest("hex").slice(0, 16);
+    expect([SYNC_JSON_SCHEMAS[c].version, hash]).toEqual(RELEASED_SCHEMAS[c]);
   });
 });
 

@@ -101,17 +101,22 @@ const appRule: JsonSchema = { type: "object", properties: { type: s(40) }, requi
 const STAMP = s(40);
 const ID = s(200);
 
-/** An RxDB collection schema (version 0, primary key `id`). `_deleted` is RxDB's own and not listed. */
+/**
+ * An RxDB collection schema (primary key `id`). `_deleted` is RxDB's own and not listed.
+ * Indexes only where a screen queries by them: each one is written for every stored document (a first sync writes
+ * 10,000 requests), and the lists sort in memory. A change of indexes needs a new `version`: the collection then
+ * gets a new local store, pulled from the start (the console's pull checkpoint is kept per version).
+ */
 export type SyncJsonSchema = {
-  version: 0;
+  version: number;
   primaryKey: "id";
   type: "object";
   properties: Record<string, JsonSchema>;
   required: string[];
   indexes?: string[][];
 };
-function rx(properties: Record<string, JsonSchema>, indexes: string[][], optional: string[] = []): SyncJsonSchema {
-  return { version: 0, primaryKey: "id", type: "object", properties, required: Object.keys(properties).filter((k) => !optional.includes(k)), indexes };
+function rx(properties: Record<string, JsonSchema>, indexes: string[][], version = 0, optional: string[] = []): SyncJsonSchema {
+  return { version, primaryKey: "id", type: "object", properties, required: Object.keys(properties).filter((k) => !optional.includes(k)), indexes };
 }
 
 // policies. `revision` is a reserved name in RxDB documents: the policy's revision replicates as `policyRevision`.
@@ -135,13 +140,14 @@ export const policyJsonSchema = rx(
     startsAt: ns,
     endsAt: ns,
   },
-  [["updatedAt"], ["name"], ["effectiveStatus", "updatedAt"]],
+  [], // the list sorts in memory (version 1: no indexes)
+  1,
 );
 
 // allowlist
 export const AllowlistDocSchema = AllowlistEntrySchema.extend(syncFields);
 export type AllowlistDoc = z.infer<typeof AllowlistDocSchema>;
-export const allowlistJsonSchema = rx({ id: ID, name: s(200), description: s(), rule: appRule, createdAt: s(40), updatedAt: STAMP }, [["name"]]);
+export const allowlistJsonSchema = rx({ id: ID, name: s(200), description: s(), rule: appRule, createdAt: s(40), updatedAt: STAMP }, [], 1);
 
 // requests (`applied.computerLastSeenAt` is as of the request's last change: read the computer for a live one)
 export const RequestDocSchema = RequestViewSchema.extend({ decidedOfflineAt: z.string().nullable(), ...syncFields });
@@ -175,7 +181,8 @@ export const requestJsonSchema = rx(
     applied: obj({ bundleVersion: nint, appliedAt: ns, computerLastSeenAt: ns }),
     updatedAt: STAMP,
   },
-  [["updatedAt"], ["status", "updatedAt"], ["status", "createdAt"]],
+  [["status", "updatedAt"]], // the Pending and Active tabs; History sorts in memory (version 1: this one only)
+  1,
 );
 
 // computers
@@ -183,7 +190,8 @@ export const ComputerDocSchema = ComputerViewSchema.extend(syncFields);
 export type ComputerDoc = z.infer<typeof ComputerDocSchema>;
 export const computerJsonSchema = rx(
   { id: ID, name: s(300), os: s(), agentVersion: s(), enrolledAt: s(40), lastSeenAt: ns, bundleVersion: nint, latestBundleVersion: nint, updatedAt: STAMP },
-  [["name"]],
+  [],
+  1,
 );
 
 // events (the newest EVENTS_WINDOW)
@@ -206,7 +214,8 @@ export const eventJsonSchema = rx(
     prevHash: s(),
     updatedAt: STAMP,
   },
-  [["seq"], ["at"]],
+  [["seq"]], // newest first (version 1: without `at`)
+  1,
 );
 
 // settings: one document, id "settings"

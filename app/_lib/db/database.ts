@@ -45,7 +45,7 @@ export function databaseName(userId: string): string {
 
 const storage = () => getRxStorageDexie();
 
-/** Where each collection's pull continues: one local-only document per collection, id = the collection's name. */
+/** Where each collection's pull continues: one local-only document per collection, id = its name (`name@version` from version 1). */
 const checkpointSchema: RxJsonSchema<{ id: string; updatedAt: string; docId: string }> = {
   version: 0,
   primaryKey: "id",
@@ -68,6 +68,15 @@ async function deleteIndexedDbs(userId: string): Promise<void> {
         }),
     ),
   );
+}
+
+/** The IndexedDB databases of collections' earlier schema versions (their documents are pulled again into the new one). */
+function deleteOldVersions(userId: string, storage: RxStorage<unknown, unknown>): void {
+  if (storage.name !== "dexie") return;
+  const idb = (storage as { settings?: { indexedDB?: IDBFactory } }).settings?.indexedDB ?? globalThis.indexedDB;
+  for (const { name, schema } of COLLECTIONS) {
+    for (let v = 0; v < schema.version; v++) idb?.deleteDatabase(`rxdb-dexie-${databaseName(userId)}--${v}--${name}`);
+  }
 }
 
 export async function removeDatabase(userId: string): Promise<void> {
@@ -162,9 +171,13 @@ function puller(
     return p;
   };
 
+  // Per schema version: a collection whose schema changed has a new, empty store to pull from the start.
+  const version = db[name].schema.version;
+  const checkpointId = version ? `${name}@${version}` : name;
+
   async function toEnd(): Promise<void> {
     if (checkpoint === undefined) {
-      const stored = (await db.checkpoints.findOne(name).exec())?.toJSON() as { updatedAt: string; docId: string } | undefined;
+      const stored = (await db.checkpoints.findOne(checkpointId).exec())?.toJSON() as { updatedAt: string; docId: string } | undefined;
       checkpoint = stored ? { updatedAt: stored.updatedAt, id: stored.docId } : null;
     }
     // A store that has never pulled this collection holds none of it: its pages can be added without reading first.
@@ -185,7 +198,7 @@ function puller(
         checkpoint = to;
         // Kept for the next visit; this visit goes on from `checkpoint` without waiting for it (one write at a time).
         saving = saving
-          .then(() => writePulled(db.checkpoints, [{ id: name, updatedAt: to.updatedAt, docId: to.id, _deleted: false }]))
+          .then(() => writePulled(db.checkpoints, [{ id: checkpointId, updatedAt: to.updatedAt, docId: to.id, _deleted: false }]))
           .catch((e: unknown) => void (stopped || error$.next(e)));
         mark(`written ${name}`, res.documents.length);
         received$.next(name);
@@ -240,19 +253,28 @@ export type OpenOptions = {
 export async function openStore(userId: string, api: SyncApi, readable: readonly CollectionName[], options: OpenOptions = {}): Promise<OpenStore> {
   mark("open");
   let { first } = options;
+  const used = options.storage ?? storage();
   const db = (await createRxDatabase({
     name: databaseName(userId),
-    storage: options.storage ?? storage(),
+    storage: used,
     // One tab syncs for itself; cross-tab events are not needed for a console.
     multiInstance: false,
     eventReduce: true,
     closeDuplicates: true,
   })) as LocalDatabase;
   await db.addCollections({
-    ...Object.fromEntries(COLLECTIONS.map((c) => [c.name, { schema: c.schema as RxJsonSchema<Record<string, unknown>> }])),
+    ...Object.fromEntries(
+      COLLECTIONS.map((c) => [
+        c.name,
+        // A new schema version is a new, empty store, pulled from the start (its checkpoint is per version): nothing
+        // is migrated from the old one, whose database is deleted below.
+        { schema: c.schema as RxJsonSchema<Record<string, unknown>>, autoMigrate: false },
+      ]),
+    ),
     checkpoints: { schema: checkpointSchema },
   });
   mark("collections");
+  deleteOldVersions(userId, used);
 
   // Awaited by the pulls below; this only keeps one that fails before then from being reported as unhandled.
   for (const p of first?.values() ?? []) p.catch(() => undefined);
