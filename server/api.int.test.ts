@@ -72,6 +72,11 @@ describe(`server on ${TEST_DB}`, () => {
       body: JSON.stringify(policy()),
     });
     expect(ok.status).toBe(200);
+    // Answers carry a person's data: the browser never keeps them in its HTTP cache.
+    const read = await fetch(`${srv.url}/api/trpc/policies.list`, { headers: { cookie: session } });
+    expect(read.status).toBe(200);
+    expect(read.headers.get("cache-control")).toBe("no-store");
+    expect(ok.headers.get("cache-control")).toBe("no-store");
   });
 
   it("refuses each role what it may not do", async () => {

@@ -144,6 +144,8 @@ export async function startServer(env: ServerEnv, opts: StartOptions): Promise<R
   const server = createServer((req, res) => {
     const url = req.url ?? "/";
     if (url.startsWith("/api/trpc/") || url === "/api/trpc") {
+      // Answers carry a person's data: never kept in the browser's HTTP cache (nor written to its disk).
+      res.setHeader("Cache-Control", "no-store");
       trpc(req, res);
     } else if (url.startsWith(`${AGENT_PROTOCOL_BASE}/`)) {
       void agentApi(req, res);

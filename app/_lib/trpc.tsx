@@ -30,6 +30,8 @@ function makeQueryClient(): QueryClient {
   });
 }
 
+const sameOrigin = (url: URL | RequestInfo, init?: RequestInit) => fetch(url, { ...init, credentials: "same-origin" });
+
 export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   const [trpcClient] = useState(() =>
@@ -38,7 +40,12 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc" }),
-          false: httpBatchLink({ url: "/api/trpc", fetch: (url, init) => fetch(url, { ...init, credentials: "same-origin" }) }),
+          // Each sync.pull on its own (a page of 1,000 documents is stored as soon as it arrives, not with the batch).
+          false: splitLink({
+            condition: (op) => op.path === "sync.pull",
+            true: httpBatchLink({ url: "/api/trpc", maxItems: 1, fetch: sameOrigin }),
+            false: httpBatchLink({ url: "/api/trpc", fetch: sameOrigin }),
+          }),
         }),
       ],
     }),

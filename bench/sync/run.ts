@@ -256,6 +256,14 @@ async function main() {
           performance.getEntriesByType("mark").filter((m) => m.name.startsWith("jit-sync:")).map((m) => `${Math.round(m.startTime)} ${m.name.slice(9)}`),
         );
         console.log(`debug: sync marks (ms since navigation start): ${marks.join(" · ")}`);
+        const loading = await page.evaluate(() => {
+          const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+          const res = (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+            .filter((r) => r.startTime < 3000)
+            .map((r) => `${r.name.replace(/^https?:\/\/[^/]+/, "").replace(/\?input=.*/, "").slice(0, 40)} ${Math.round(r.startTime)}–${Math.round(r.responseEnd)}`);
+          return `html ${Math.round(nav.responseEnd)}, interactive ${Math.round(nav.domInteractive)}, load ${Math.round(nav.loadEventEnd)}; ${res.join(" · ")}`;
+        });
+        console.log(`debug: loading (ms): ${loading}`);
         const pulled = await page.evaluate(async () => {
           const t = performance.now();
           let n = 0;

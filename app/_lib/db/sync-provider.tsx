@@ -129,7 +129,8 @@ export function SyncProvider({ user, children }: { user: ConsoleUser; children: 
         if (previous && previous !== user.id) await wipeLocalStore(previous);
         // A first sync on this browser: the first page of each collection is asked for while RxDB loads (the store
         // awaits them once open; a failure is retried there).
-        const readable = collectionsFor(user.role);
+        // Requests first: the longest pull (page after page), the others fill in around it.
+        const readable = collectionsFor(user.role).sort((a, b) => Number(b === "requests") - Number(a === "requests"));
         const first =
           previous === user.id
             ? undefined
