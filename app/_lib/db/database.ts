@@ -70,10 +70,10 @@ async function deleteIndexedDbs(userId: string): Promise<void> {
   );
 }
 
-/** The IndexedDB databases of collections' earlier schema versions (their documents are pulled again into the new one). */
-function deleteOldVersions(userId: string, storage: RxStorage<unknown, unknown>): void {
-  if (storage.name !== "dexie") return;
-  const idb = (storage as { settings?: { indexedDB?: IDBFactory } }).settings?.indexedDB ?? globalThis.indexedDB;
+/** Deletes the IndexedDB databases of collections' earlier schema versions (their documents were pulled again into the new one). */
+function deleteOldVersions(userId: string, used: RxStorage<unknown, unknown>): void {
+  if (used.name !== "dexie") return;
+  const idb = (used as { settings?: { indexedDB?: IDBFactory } }).settings?.indexedDB ?? globalThis.indexedDB;
   for (const { name, schema } of COLLECTIONS) {
     for (let v = 0; v < schema.version; v++) idb?.deleteDatabase(`rxdb-dexie-${databaseName(userId)}--${v}--${name}`);
   }
@@ -267,14 +267,13 @@ export async function openStore(userId: string, api: SyncApi, readable: readonly
       COLLECTIONS.map((c) => [
         c.name,
         // A new schema version is a new, empty store, pulled from the start (its checkpoint is per version): nothing
-        // is migrated from the old one, whose database is deleted below.
+        // is migrated from the old one, whose database is deleted once caught up.
         { schema: c.schema as RxJsonSchema<Record<string, unknown>>, autoMigrate: false },
       ]),
     ),
     checkpoints: { schema: checkpointSchema },
   });
   mark("collections");
-  deleteOldVersions(userId, used);
 
   // Awaited by the pulls below; this only keeps one that fails before then from being reported as unhandled.
   for (const p of first?.values() ?? []) p.catch(() => undefined);
@@ -328,6 +327,10 @@ export async function openStore(userId: string, api: SyncApi, readable: readonly
     }, 1_000);
   });
 
+  const caughtUp = Promise.all([...[...pullers.values()].map((p) => p.initial), outbox?.awaitInitialReplication()]).then(() => undefined);
+  // An earlier schema version's database goes once this one has caught up (not while the first pull writes).
+  void caughtUp.then(() => deleteOldVersions(userId, used)).catch(() => undefined);
+
   const resync = (name?: CollectionName) => {
     for (const [n, p] of pullers) if (!name || n === name) p.run();
     if (!name || name === "outbox") outbox?.reSync();
@@ -343,7 +346,7 @@ export async function openStore(userId: string, api: SyncApi, readable: readonly
     outbox$: db.outbox
       .find({ sort: [{ id: "asc" }] })
       .$.pipe(map((docs) => docs.map((d) => d.toJSON(true) as unknown as OutboxEntry).sort((a, b) => a.clientAt.localeCompare(b.clientAt)))),
-    caughtUp: Promise.all([...[...pullers.values()].map((p) => p.initial), outbox?.awaitInitialReplication()]).then(() => undefined),
+    caughtUp,
     resync,
     close: async () => {
       await stop();
